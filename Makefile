@@ -1,0 +1,66 @@
+# Public-health data tools: build, test, demo, man pages, benchmarks, install.
+# `make demo` and `make test` are the two commands a new machine needs.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CARGO   ?= cargo
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+MANDIR   = $(DESTDIR)$(PREFIX)/share/man
+
+# Every package under tools/ is a tool, except the shared library and the man generator.
+TOOLS   := $(filter-out common mangen,$(notdir $(wildcard tools/*)))
+RELEASE := $(addprefix target/release/,$(TOOLS))
+SCRIPTS := $(shell find pipelines tests bench .ci -type f \( -name '*.sh' -o -name run \) 2>/dev/null)
+
+.PHONY: all build test fmt-check clippy unit examples man man-check shellcheck demo bench install uninstall clean
+
+all: build
+
+build: $(RELEASE)
+
+$(RELEASE) &: Cargo.toml Cargo.lock $(shell find tools -name '*.rs' -o -name Cargo.toml)
+	$(CARGO) build --locked --release $(addprefix -p ,$(TOOLS))
+
+# The order is the one CI relies on: cheap checks first.
+test: fmt-check clippy unit examples man-check shellcheck
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --locked --workspace
+
+# The README's console transcripts, run against the debug binaries the unit tests built.
+examples:
+	tests/examples.sh README.md target/debug
+
+man:
+	$(CARGO) run --locked -q -p mangen -- man
+
+man-check:
+	$(CARGO) run --locked -q -p mangen -- --check man
+
+shellcheck:
+	tests/ensure-packages.sh shellcheck:shellcheck
+	shellcheck -x $(SCRIPTS)
+
+demo: build
+	pipelines/demo.sh
+
+bench: build
+	bench/run.sh
+
+install: build
+	for t in $(TOOLS); do install -Dm755 target/release/$$t $(BINDIR)/$$t; done
+	for p in man/*.1; do install -Dm644 $$p $(MANDIR)/man1/$$(basename $$p); done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(BINDIR)/$$t; done
+	for p in man/*.1; do rm -f $(MANDIR)/man1/$$(basename $$p); done
+
+clean:
+	$(CARGO) clean
+	rm -rf bench/data bench/out demo-out

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# make bench: time each tool against the peer people would reach for, on the
+# same synthetic data, and write the ratios to bench/RESULTS.md.
+#
+#   BENCH_ROWS=1000000 (default)  rows of synthetic data
+#   BENCH_RUNS=3 (default)        runs per command; the best wall time counts
+#   BENCH_SKIP_INSTALL=1          do not install missing peers, report them skipped
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rows=${BENCH_ROWS:-1000000}
+runs=${BENCH_RUNS:-3}
+bin=target/release
+data=bench/data
+out=bench/out
+peers=bench/peers
+mkdir -p "$data" "$out" "$peers"
+export PATH="$PWD/$peers/bin:$PATH"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# --- peers -------------------------------------------------------------------
+install_peers() {
+    [ "${BENCH_SKIP_INSTALL:-}" = 1 ] && return 0
+    tests/ensure-packages.sh jq:jq mlr:miller /usr/bin/time:time || log "could not install Debian peers"
+    command -v xsv >/dev/null || cargo install --locked --quiet --root "$peers" xsv || log "xsv not installed"
+    command -v jaq >/dev/null || cargo install --locked --quiet --root "$peers" jaq || log "jaq not installed"
+}
+
+# --- data --------------------------------------------------------------------
+# Synthetic people: invented names from small lists, nothing real.
+generate() {
+    local csv=$data/people-$rows.csv ndjson=$data/people-$rows.ndjson
+    if [ ! -s "$csv" ]; then
+        log "generating $rows synthetic rows"
+        awk -v n="$rows" 'BEGIN {
+            split("Ada,Ben,Cleo,Dev,Eli,Fay,Gus,Hana,Ivo,Jun", first, ",")
+            split("Abbot,Brook,Carver,Dale,Ellis,Frost,Grove,Hale,Irving,Joss", last, ",")
+            split("Springfield,Riverton,Lakeside,Hillview,Fairmont", city, ",")
+            srand(42)
+            print "id,first_name,last_name,dob,zip,city,state,phone,email,result,collected_at,notes"
+            for (i = 1; i <= n; i++) {
+                f = first[1 + int(rand() * 10)]; l = last[1 + int(rand() * 10)]
+                printf "%d,%s,%s,19%02d-%02d-%02d,0%04d,%s,MI,313-555-%04d,%s.%s%d@example.org,%s,2020-05-%02dT%02d:%02d:00,\"note, with comma %d\"\n",
+                    i, f, l, int(rand() * 99), 1 + int(rand() * 12), 1 + int(rand() * 28), int(rand() * 9999),
+                    city[1 + int(rand() * 5)], int(rand() * 9999), tolower(f), tolower(l), i,
+                    (rand() < 0.1 ? "POSITIVE" : "NEGATIVE"), 1 + int(rand() * 28), int(rand() * 24), int(rand() * 60), i
+            }
+        }' > "$csv.tmp" && mv "$csv.tmp" "$csv"
+    fi
+    if [ ! -s "$ndjson" ]; then
+        "$bin/csv-shape" --to ndjson "$csv" > "$ndjson.tmp" && mv "$ndjson.tmp" "$ndjson"
+    fi
+    CSV=$csv
+    NDJSON=$ndjson
+}
+
+# --- timing ------------------------------------------------------------------
+# best_of CMD: sets BEST to the best wall time in seconds over $runs runs,
+# and RSS_KB to the peak resident size of the last run when GNU time is there.
+best_of() {
+    local best="" t0 t1 s
+    BEST=""
+    RSS_KB=""
+    for _ in $(seq "$runs"); do
+        t0=$(date +%s%N)
+        if [ -x /usr/bin/time ]; then
+            /usr/bin/time -f %M -o "$out/rss" bash -c "$1" >/dev/null
+            RSS_KB=$(tail -n 1 "$out/rss")
+        else
+            bash -c "$1" >/dev/null
+        fi
+        t1=$(date +%s%N)
+        s=$(( (t1 - t0) / 1000000 ))
+        if [ -z "$best" ] || [ "$s" -lt "$best" ]; then best=$s; fi
+    done
+    BEST=$(printf '%d.%03d' $((best / 1000)) $((best % 1000)))
+}
+
+rows_md=()
+# compare NAME TARGET OURS_CMD PEER_NAME PEER_CMD: one table row. TARGET is
+# the least ratio asked for, like 1.2x, or - for a comparison without one.
+compare() {
+    local name=$1 target=$2 ours=$3 peer=$4 peer_cmd=$5 ours_s peer_s ours_rss ratio verdict
+    log "$name vs $peer"
+    best_of "$ours"; ours_s=$BEST; ours_rss=$RSS_KB
+    if ! command -v "${peer_cmd%% *}" >/dev/null 2>&1; then
+        rows_md+=("| $name | $ours_s | $peer | skipped (not installed) | | $target | |")
+        return
+    fi
+    best_of "$peer_cmd"; peer_s=$BEST
+    ratio=$(awk -v a="$peer_s" -v b="$ours_s" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    if [ "$target" = - ]; then
+        verdict="no target"
+    else
+        verdict=$(awk -v r="$ratio" -v t="${target%x}" 'BEGIN { print (r + 0 >= t + 0 ? "met" : "NOT met") }')
+        target="≥ $target"
+    fi
+    rows_md+=("| $name | $ours_s | $peer | $peer_s | ${ratio}x | $target | $verdict (${ours_rss:-?} KB peak) |")
+}
+
+install_peers
+generate
+filter='{id: .id, name: (.last_name + ", " + .first_name), zip: .zip, result: .result}'
+
+compare "csv-shape select+reorder" 1.2x "$bin/csv-shape --select email,last_name,id,zip $CSV" \
+    xsv "xsv select email,last_name,id,zip $CSV"
+compare "csv-shape select+reorder" 8x "$bin/csv-shape --select email,last_name,id,zip $CSV" \
+    mlr "mlr --csv cut -o -f email,last_name,id,zip $CSV"
+compare "csv-shape CSV to NDJSON" 3x "$bin/csv-shape --to ndjson $CSV" \
+    mlr "mlr --icsv --ojsonl cat $CSV"
+compare "json-map record mapping" 2x "$bin/json-map '$filter' $NDJSON" \
+    jq "jq -c '$filter' $NDJSON"
+compare "json-map record mapping" - "$bin/json-map '$filter' $NDJSON" \
+    jaq "jaq -c '$filter' $NDJSON"
+compare "batch-split 500-line files" 0.5x "rm -rf $out/bs && $bin/batch-split -n 500 --out-dir $out/bs $NDJSON" \
+    split "rm -rf $out/sp && mkdir -p $out/sp && split -l 500 $NDJSON $out/sp/x"
+
+# Streaming: peak memory of csv-shape on a tenth of the rows against all of them.
+head -n $((rows / 10 + 1)) "$CSV" > "$out/tenth.csv"
+best_of "$bin/csv-shape --to ndjson $out/tenth.csv"; small_rss=$RSS_KB
+best_of "$bin/csv-shape --to ndjson $CSV"; full_rss=$RSS_KB
+
+{
+    echo "# Benchmark results"
+    echo
+    echo "Produced by \`make bench\` (\`bench/run.sh\`, BENCH_ROWS=$rows, best of $runs runs) on $(date -u +%Y-%m-%d)."
+    echo
+    echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, $(rustc --version)."
+    echo "Peers: $(xsv --version 2>/dev/null | head -1 | sed 's/^/xsv /'), $(mlr --version 2>/dev/null), $(jq --version 2>/dev/null), $(jaq --version 2>/dev/null), $(split --version | head -1)."
+    echo
+    echo "Ratio = peer time / our time (higher is faster for us)."
+    echo
+    echo "| case | ours (s) | peer | peer (s) | ratio | target | result |"
+    echo "|---|---|---|---|---|---|---|"
+    printf '%s\n' "${rows_md[@]}"
+    echo
+    echo "Streaming: csv-shape --to ndjson peaked at ${small_rss:-?} KB on $((rows / 10)) rows and ${full_rss:-?} KB on $rows rows."
+} > bench/RESULTS.md
+cat bench/RESULTS.md

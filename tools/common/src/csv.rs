@@ -1,0 +1,430 @@
+//! CSV reading and writing with the workspace conventions: RFC 4180, UTF-8,
+//! a header row, BOM stripped, CRLF or LF in, LF out (CRLF on request).
+
+use crate::error::{Error, Location, Result};
+use crate::io::Input;
+use std::io::{self, Read, Write};
+
+/// How input bytes are turned into UTF-8.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encoding {
+    /// UTF-8; invalid bytes are a data error naming the row and column.
+    #[default]
+    Utf8,
+    /// ISO-8859-1: every byte is the code point of the same number.
+    Latin1,
+    /// Windows-1252 (Latin-1 with typographic characters in 0x80..0x9F).
+    #[value(name = "windows-1252", alias = "cp1252")]
+    Windows1252,
+}
+
+/// Options for reading CSV.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOptions {
+    pub delimiter: u8,
+    pub encoding: Encoding,
+    /// Accept rows whose field count differs from the header's.
+    pub flexible: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            delimiter: b',',
+            encoding: Encoding::Utf8,
+            flexible: false,
+        }
+    }
+}
+
+/// Build a CSV reader over an input: a BOM is dropped, then the bytes are
+/// transcoded where asked. Headers are read as the first record by the
+/// caller (`has_headers(false)`), so that row numbers in messages count the
+/// header as row 1.
+pub fn reader(input: Input, options: ReadOptions) -> Result<csv::Reader<Box<dyn Read + Send>>> {
+    let input = input.skip_bom()?;
+    // Quotes and delimiters are ASCII, so the check can run before transcoding.
+    let guarded = QuoteGuard::new(input.reader, options.delimiter);
+    let source: Box<dyn Read + Send> = match options.encoding {
+        Encoding::Utf8 => Box::new(guarded),
+        Encoding::Latin1 => Box::new(Latin1Reader::new(guarded)),
+        Encoding::Windows1252 => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding_rs::WINDOWS_1252))
+                .build(guarded),
+        ),
+    };
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(options.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(256 * 1024)
+        .from_reader(source))
+}
+
+/// Parse a delimiter flag: one ASCII character, or `\t` / `tab`.
+pub fn parse_delimiter(text: &str) -> Result<u8> {
+    match text {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(Error::usage(
+            "--delimiter takes one ASCII character (or \\t for tab)",
+        )),
+    }
+}
+
+/// Turn a csv crate error into a data error at the right place.
+pub fn read_error(file: &str, row: u64, err: csv::Error) -> Error {
+    match err.kind() {
+        csv::ErrorKind::Io(e) if UnclosedQuote::is(e) => Error::data_at(
+            &Location::row(file, row),
+            "a quoted field opens here and is never closed before the end of the input",
+        ),
+        csv::ErrorKind::Io(e) => Error::io(
+            format!("reading {file}"),
+            io::Error::new(e.kind(), e.to_string()),
+        ),
+        csv::ErrorKind::Utf8 { err, .. } => Error::data_at(
+            &Location::row(file, row),
+            format!(
+                "field {} is not valid UTF-8 (try --encoding latin1 or windows-1252)",
+                err.field() + 1
+            ),
+        ),
+        _ => Error::data_at(&Location::row(file, row), "malformed CSV"),
+    }
+}
+
+/// Check that every field of a record is UTF-8, naming the first column that is not.
+pub fn check_utf8(
+    record: &csv::ByteRecord,
+    headers: &[String],
+    file: &str,
+    row: u64,
+) -> Result<()> {
+    for (i, field) in record.iter().enumerate() {
+        if std::str::from_utf8(field).is_err() {
+            let column = headers
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", i + 1));
+            return Err(Error::data_at(
+                &Location::row(file, row).column(column),
+                "not valid UTF-8 (try --encoding latin1 or windows-1252)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Read the header row. Empty input gives `None`. Headers must be UTF-8.
+pub fn read_headers<R: Read>(
+    reader: &mut csv::Reader<R>,
+    file: &str,
+) -> Result<Option<Vec<String>>> {
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(false) => Ok(None),
+        Ok(true) => {
+            let mut headers = Vec::with_capacity(record.len());
+            for (i, field) in record.iter().enumerate() {
+                let name = std::str::from_utf8(field).map_err(|_| {
+                    Error::data_at(
+                        &Location::row(file, 1).column(format!("#{}", i + 1)),
+                        "header is not valid UTF-8 (try --encoding latin1 or windows-1252)",
+                    )
+                })?;
+                headers.push(name.to_string());
+            }
+            Ok(Some(headers))
+        }
+        Err(e) => Err(read_error(file, 1, e)),
+    }
+}
+
+/// The end of the input came inside a quoted field.
+#[derive(Debug)]
+pub struct UnclosedQuote;
+
+impl std::fmt::Display for UnclosedQuote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a quoted field is never closed")
+    }
+}
+
+impl std::error::Error for UnclosedQuote {}
+
+impl UnclosedQuote {
+    /// Whether an I/O error is this one.
+    pub fn is(err: &io::Error) -> bool {
+        err.get_ref().is_some_and(|e| e.is::<UnclosedQuote>())
+    }
+}
+
+/// Follows the quoting of a CSV stream as it is read and fails at the end
+/// of the input if a quoted field is still open. Without it, the parser
+/// ends the open field at the end of the input and every row after the
+/// stray quote silently becomes part of one field.
+///
+/// Only quote characters are visited (memchr), so the cost is small: a
+/// quote opens a field when it is the first byte of a field (after a
+/// delimiter or a line break, or at the start); inside a quoted field, a
+/// doubled quote is an escaped one and a single quote closes the field.
+/// A quote in the middle of an unquoted field is a literal character.
+pub struct QuoteGuard<R> {
+    inner: R,
+    delimiter: u8,
+    in_quotes: bool,
+    /// The last byte of the previous read, to know what precedes a quote.
+    previous: Option<u8>,
+    /// A quote inside a quoted field was the last byte read: it closes the
+    /// field unless the next byte is a quote too.
+    pending_quote: bool,
+}
+
+impl<R> std::fmt::Debug for QuoteGuard<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuoteGuard")
+            .field("in_quotes", &self.in_quotes)
+            .finish()
+    }
+}
+
+impl<R: Read> QuoteGuard<R> {
+    pub fn new(inner: R, delimiter: u8) -> Self {
+        QuoteGuard {
+            inner,
+            delimiter,
+            in_quotes: false,
+            previous: None,
+            pending_quote: false,
+        }
+    }
+
+    fn follow(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        if self.pending_quote {
+            self.pending_quote = false;
+            if bytes[0] == b'"' {
+                i = 1; // an escaped quote: still inside the field
+            } else {
+                self.in_quotes = false;
+            }
+        }
+        while let Some(found) = memchr::memchr(b'"', &bytes[i..]) {
+            let q = i + found;
+            if self.in_quotes {
+                match bytes.get(q + 1) {
+                    Some(b'"') => i = q + 2,
+                    Some(_) => {
+                        self.in_quotes = false;
+                        i = q + 1;
+                    }
+                    None => {
+                        self.pending_quote = true;
+                        i = q + 1;
+                    }
+                }
+            } else {
+                let before = if q == 0 {
+                    self.previous
+                } else {
+                    Some(bytes[q - 1])
+                };
+                let starts_field = match before {
+                    None | Some(b'\n' | b'\r') => true,
+                    Some(b) => b == self.delimiter,
+                };
+                self.in_quotes = starts_field;
+                i = q + 1;
+            }
+        }
+        self.previous = bytes.last().copied();
+    }
+}
+
+impl<R: Read> Read for QuoteGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            if self.in_quotes && !self.pending_quote {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, UnclosedQuote));
+            }
+            return Ok(0);
+        }
+        self.follow(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Options for writing CSV.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteOptions {
+    pub crlf: bool,
+    pub quote_all: bool,
+    pub bom: bool,
+    pub delimiter: Option<u8>,
+}
+
+/// Build a CSV writer. With `bom`, the UTF-8 BOM is written first.
+pub fn writer<W: Write>(mut out: W, options: WriteOptions) -> io::Result<csv::Writer<W>> {
+    if options.bom {
+        out.write_all(b"\xEF\xBB\xBF")?;
+    }
+    let mut builder = csv::WriterBuilder::new();
+    builder
+        .delimiter(options.delimiter.unwrap_or(b','))
+        .buffer_capacity(256 * 1024)
+        .terminator(if options.crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .quote_style(if options.quote_all {
+            csv::QuoteStyle::Always
+        } else {
+            csv::QuoteStyle::Necessary
+        });
+    Ok(builder.from_writer(out))
+}
+
+/// Decodes ISO-8859-1 bytes into UTF-8.
+struct Latin1Reader<R> {
+    inner: R,
+    pending: Vec<u8>,
+    start: usize,
+}
+
+impl<R: Read> Latin1Reader<R> {
+    fn new(inner: R) -> Self {
+        Latin1Reader {
+            inner,
+            pending: Vec::new(),
+            start: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Latin1Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.start == self.pending.len() {
+            let mut raw = vec![0u8; buf.len().max(2) / 2];
+            let n = self.inner.read(&mut raw)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            self.pending.clear();
+            self.start = 0;
+            for &b in &raw[..n] {
+                let mut utf8 = [0u8; 2];
+                self.pending
+                    .extend_from_slice(char::from(b).encode_utf8(&mut utf8).as_bytes());
+            }
+        }
+        let n = buf.len().min(self.pending.len() - self.start);
+        buf[..n].copy_from_slice(&self.pending[self.start..self.start + n]);
+        self.start += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_decodes_every_byte() -> io::Result<()> {
+        let mut out = String::new();
+        Latin1Reader::new(&b"caf\xe9 \x80"[..]).read_to_string(&mut out)?;
+        assert_eq!(out, "caf\u{e9} \u{80}");
+        Ok(())
+    }
+
+    fn unclosed(text: &[u8], chunk: usize) -> bool {
+        // Feed in small reads to cross every boundary case.
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(self.1).min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut out = Vec::new();
+        match QuoteGuard::new(Chunks(text, chunk), b',').read_to_end(&mut out) {
+            Ok(_) => false,
+            Err(e) => UnclosedQuote::is(&e),
+        }
+    }
+
+    #[test]
+    fn quote_guard_finds_only_unclosed_quotes() {
+        let closed: &[&[u8]] = &[
+            b"a,b\n1,2\n",
+            b"a,b\n\"x\ny\",2\n",
+            b"a,b\n\"say \"\"hi\"\"\",2",
+            b"h\n5'10\",x\n",
+            b"a,b\r\n\"\",\"\"\r\n",
+            b"a,b\n\"q\"tail,2\n",
+            b"\"\"\"\"",
+        ];
+        let open: &[&[u8]] = &[
+            b"a,b,c\n1,2,\"x\n4,5,6\n7,8,9\n",
+            b"a\n\"",
+            b"a,b\n\"say \"\"hi\"\",2\n",
+            b"a\r\n\"x",
+        ];
+        for chunk in [1, 2, 3, 64] {
+            for text in closed {
+                assert!(
+                    !unclosed(text, chunk),
+                    "closed, chunk {chunk}: {}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+            for text in open {
+                assert!(
+                    unclosed(text, chunk),
+                    "open, chunk {chunk}: {}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unclosed_quote_is_a_data_error_naming_the_row() {
+        let input = Input {
+            name: "in.csv".into(),
+            reader: Box::new(&b"a,b,c\n1,2,3\n4,5,\"Sam\n7,8,9\n"[..]),
+        };
+        let mut rdr = reader(input, ReadOptions::default())
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut record = csv::ByteRecord::new();
+        let mut row = 0;
+        let err = loop {
+            row += 1;
+            match rdr.read_byte_record(&mut record) {
+                Ok(true) => continue,
+                Ok(false) => panic!("no error"),
+                Err(e) => break read_error("in.csv", row, e),
+            }
+        };
+        assert_eq!(err.code(), 65);
+        assert!(
+            err.to_string()
+                .starts_with("in.csv: row 3: a quoted field opens here"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("Sam"));
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter("~").ok(), Some(b'~'));
+        assert_eq!(parse_delimiter("\\t").ok(), Some(b'\t'));
+        assert!(parse_delimiter("ab").is_err());
+    }
+}

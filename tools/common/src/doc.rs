@@ -1,0 +1,27 @@
+//! What a tool's man page says beyond its flags: examples, environment,
+//! exit status. One source feeds `--help` and the generated man page.
+
+use crate::error::Exit;
+
+/// A worked example: what it does, and the command line.
+#[derive(Clone, Copy, Debug)]
+pub struct Example {
+    pub what: &'static str,
+    pub command: &'static str,
+}
+
+/// The documentation of one tool, beyond its clap `Command`.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolDoc {
+    pub name: &'static str,
+    /// Paragraphs for DESCRIPTION, after clap's long about.
+    pub description: &'static [&'static str],
+    pub examples: &'static [Example],
+    /// Environment variables the tool reads, with their meaning.
+    pub environment: &'static [(&'static str, &'static str)],
+    /// The exit codes that apply to this tool (0 is always listed).
+    pub exit_codes: &'static [Exit],
+    /// Extra text for the one-line exit summary in `--help`, e.g. ", 69 rejected".
+    pub extra_exit_summary: &'static str,
+    pub see_also: &'static [&'static str],
+}

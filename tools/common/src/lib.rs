@@ -1,0 +1,23 @@
+//! Shared code for the workspace's filter tools.
+//!
+//! Every tool is a thin binary over this crate: it hands its clap `Command`
+//! and its `run` function to [`cli::main`], which takes care of exit codes,
+//! broken pipes and the `tool: error: ...` message format.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod doc;
+pub mod error;
+pub mod io;
+pub mod lock;
+pub mod ndjson;
+pub mod secret;
+
+#[cfg(feature = "csv")]
+pub mod csv;
+#[cfg(feature = "receipt")]
+pub mod receipt;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{Error, Exit, Result};

@@ -1,0 +1,94 @@
+//! Receipts: one JSON line per delivered item, with no record content.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::{self, Read, Write};
+
+/// What a sink (or a batch runner) delivered. Never carries record content.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Receipt {
+    pub tool: String,
+    pub target: String,
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<i64>,
+    pub time: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+}
+
+impl Receipt {
+    /// A receipt for `bytes` delivered to `target` as `name`, stamped now.
+    pub fn for_bytes(tool: &str, target: &str, name: &str, bytes: &[u8]) -> Receipt {
+        Receipt {
+            tool: tool.into(),
+            target: target.into(),
+            name: name.into(),
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+            time: now_rfc3339(),
+            ..Receipt::default()
+        }
+    }
+
+    /// Write the receipt as one JSON line.
+    pub fn write_to<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// The current UTC time as RFC 3339 with seconds.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The sha256 and length of a stream.
+pub fn sha256_reader<R: Read>(mut reader: R) -> io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), total))
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipt_is_one_json_line_with_hash() -> io::Result<()> {
+        let r = Receipt::for_bytes("t", "dir", "a.csv", b"abc");
+        let mut out = Vec::new();
+        r.write_to(&mut out)?;
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.ends_with("}\n") && text.matches('\n').count() == 1);
+        assert!(text.contains(
+            "\"sha256\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\""
+        ));
+        assert!(!text.contains("dry_run"));
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! A Workdir for the tools' integration tests: a fresh directory per test,
+//! files created in it, the tool run inside it with assert_cmd.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A fresh directory and the binary under test.
+#[derive(Debug)]
+pub struct Workdir {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+}
+
+impl Workdir {
+    /// `bin` is the path cargo gives the test: `env!("CARGO_BIN_EXE_csv-shape")`.
+    pub fn new(bin: &str) -> Workdir {
+        let dir = tempfile::Builder::new()
+            .prefix("workdir-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a test directory: {e}"));
+        Workdir {
+            dir,
+            bin: PathBuf::from(bin),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Create a file (and its parent folders) with the given content.
+    pub fn create(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("mkdir {}: {e}", parent.display()));
+        }
+        fs::write(&path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+
+    /// Copy a fixture from the project's `tests/fixtures/` into the workdir.
+    pub fn fixture(&self, relative: &str) -> PathBuf {
+        let source = fixtures_dir().join(relative);
+        let bytes =
+            fs::read(&source).unwrap_or_else(|e| panic!("fixture {}: {e}", source.display()));
+        let name = Path::new(relative)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.create(&name, bytes)
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        let path = self.path(name);
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    }
+
+    /// The tool, run in the workdir with a clean environment for its own variables.
+    pub fn command(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(&self.bin);
+        cmd.current_dir(self.dir.path());
+        cmd
+    }
+
+    /// The tool's name, as its messages start.
+    pub fn tool(&self) -> String {
+        self.bin
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Run and expect exit 0; the stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self
+            .run(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(out.status.success(), "{args:?} failed: {}", stderr_of(&out));
+        stdout_of(&out)
+    }
+
+    /// Run with `stdin` and expect exit 0; the stdout.
+    pub fn ok_stdin(&self, args: &[&str], stdin: impl AsRef<[u8]>) -> String {
+        let out = self
+            .run(args)
+            .write_stdin(stdin.as_ref().to_vec())
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(out.status.success(), "{args:?} failed: {}", stderr_of(&out));
+        stdout_of(&out)
+    }
+
+    /// Run and expect exit `code`; the stderr, checked to be one
+    /// `tool: error: ...` line.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        self.fails_with_stdout(args, code).1
+    }
+
+    /// Like [`Workdir::fails`], also giving what reached stdout first.
+    pub fn fails_with_stdout(&self, args: &[&str], code: i32) -> (String, String) {
+        let out = self
+            .run(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: stdout {} stderr {}",
+            stdout_of(&out),
+            stderr_of(&out)
+        );
+        let err = stderr_of(&out);
+        assert!(
+            err.starts_with(&format!("{}: error: ", self.tool())),
+            "{err}"
+        );
+        assert_one_line_without(&err, &[]);
+        (stdout_of(&out), err)
+    }
+
+    /// The tool with arguments.
+    pub fn run<I, S>(&self, args: I) -> assert_cmd::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = self.command();
+        cmd.args(args);
+        cmd
+    }
+}
+
+/// The workspace's `tests/fixtures` folder.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// Parse CSV text into rows of fields, to compare output as data, not text.
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            r.unwrap_or_else(|e| panic!("output is not CSV: {e}"))
+                .iter()
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
+/// Parse NDJSON text into values.
+pub fn ndjson_values(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("output line is not JSON: {e}: {l}"))
+        })
+        .collect()
+}
+
+/// The stdout of an assert_cmd output as text.
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The stderr of an assert_cmd output as text.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Assert that a diagnostic is one line and leaks none of the given values.
+pub fn assert_one_line_without(stderr: &str, values: &[&str]) {
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "expected one line on stderr, got: {stderr}"
+    );
+    for value in values {
+        assert!(
+            !stderr.contains(value),
+            "stderr leaks a record value {value:?}: {stderr}"
+        );
+    }
+}
+
+/// The file's permission bits.
+#[cfg(unix)]
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+}

@@ -1,0 +1,5 @@
+#![forbid(unsafe_code)]
+
+fn main() {
+    common::cli::main(csv_shape::command(), csv_shape::run)
+}

@@ -1,0 +1,320 @@
+//! Reading records: CSV (by byte records, reused) and NDJSON, through the plan into the sink.
+
+use crate::args::{Format, Options};
+use crate::plan::Plan;
+use crate::sink::{Cell, Row, RowError, Sink};
+use common::csv::{Encoding, ReadOptions, read_error, read_headers};
+use common::error::Location;
+use common::io::{Output, open_input};
+use common::ndjson::LineReader;
+use common::{Error, Result};
+use csv::ByteRecord;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+use std::io::Read;
+use std::sync::mpsc;
+
+struct CsvRow<'a>(&'a ByteRecord);
+
+impl Row for CsvRow<'_> {
+    fn cell(&self, field: usize) -> Cell<'_> {
+        // A short row under --pad-ragged reads as empty fields.
+        Cell::Text(self.0.get(field).unwrap_or(b""))
+    }
+}
+
+struct JsonRow<'a> {
+    record: &'a Map<String, Value>,
+    keys: &'a [String],
+}
+
+impl Row for JsonRow<'_> {
+    fn cell(&self, field: usize) -> Cell<'_> {
+        match self.record.get(&self.keys[field]) {
+            None | Some(Value::Null) => Cell::Null,
+            Some(Value::String(s)) => Cell::Text(s.as_bytes()),
+            Some(v) => Cell::Json(v),
+        }
+    }
+}
+
+/// The sink, with its header written, and the output's name.
+fn open_sink(options: &Options, out: Output, plan: &Plan) -> Result<(Sink, String)> {
+    let name = out.name();
+    let what = || format!("writing {name}");
+    let mut sink = match options.to {
+        Format::Csv => Sink::csv(out, options.write).map_err(|e| Error::write(what(), e))?,
+        Format::Ndjson => Sink::ndjson(out),
+    };
+    sink.start(&plan.names)
+        .map_err(|e| Error::write(what(), e))?;
+    Ok((sink, name))
+}
+
+/// Turn a row error into the tool's error at `at` (row or line), naming the column.
+fn row_error(err: RowError, plan: &Plan, at: Location, options: &Options, out: &str) -> Error {
+    match err {
+        RowError::Io(e) => Error::write(format!("writing {out}"), e),
+        RowError::Convert { column, ty, value } => {
+            let mut what = format!("value is not a valid {} (--types)", ty.name());
+            if options.show_values {
+                what.push_str(&format!(": {value:?}"));
+            }
+            Error::data_at(&at.column(&plan.names[column]), what)
+        }
+    }
+}
+
+/// Everything but a UTF-8 check per field: one pass over the record's bytes,
+/// and field starts checked only when there is non-ASCII text.
+fn record_is_utf8(record: &ByteRecord) -> bool {
+    let bytes = record.as_slice();
+    if bytes.is_ascii() {
+        return true;
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        return false;
+    }
+    (0..record.len()).all(|i| {
+        record
+            .range(i)
+            .is_none_or(|r| bytes.get(r.start).is_none_or(|&b| b & 0xC0 != 0x80))
+    })
+}
+
+pub fn run_csv(options: &Options) -> Result<()> {
+    let input = open_input(options.input.as_deref())?;
+    let name = input.name.clone();
+    let mut reader = common::csv::reader(
+        input,
+        ReadOptions {
+            delimiter: options.delimiter,
+            encoding: options.encoding,
+            flexible: true,
+        },
+    )?;
+    let out = Output::open(options.output.as_deref())?;
+    let Some(headers) = read_headers(&mut reader, &name)? else {
+        return out.finish();
+    };
+    let plan = Plan::build(options, &headers, &Location::row(&name, 1))?;
+    let (mut sink, out_name) = open_sink(options, out, &plan)?;
+
+    let width = headers.len();
+    let check_utf8 = options.encoding == Encoding::Utf8;
+    let mut written: u64 = 0;
+    let mut process = |record: &ByteRecord, row: u64| -> Result<()> {
+        if options.skip_empty_rows && record.as_slice().is_empty() {
+            return Ok(());
+        }
+        if record.len() != width {
+            check_ragged(
+                record,
+                width,
+                options.pad_ragged,
+                &Location::row(&name, row),
+            )?;
+        }
+        if check_utf8 && !record_is_utf8(record) {
+            common::csv::check_utf8(record, &headers, &name, row)?;
+        }
+        for (field, filter) in &plan.filters {
+            let value = field.and_then(|i| record.get(i)).unwrap_or(b"");
+            if !filter.keeps(value) {
+                return Ok(());
+            }
+        }
+        written += 1;
+        sink.write(&plan, &CsvRow(record), written)
+            .map_err(|e| row_error(e, &plan, Location::row(&name, row), options, &out_name))
+    };
+
+    // Parsing is the larger half of the work: it runs on its own thread and
+    // hands over batches of records, which come back empty for reuse.
+    let (batches, receive_batches) = mpsc::sync_channel::<Result<Batch>>(BATCHES_IN_FLIGHT);
+    let (recycle, receive_recycled) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT + 2);
+    let reader_name = name.clone();
+    let parser = std::thread::spawn(move || {
+        parse_batches(reader, &reader_name, &batches, &receive_recycled);
+    });
+    let mut result = Ok(());
+    for batch in &receive_batches {
+        let step = batch.and_then(|batch| {
+            for (k, record) in batch.records[..batch.len].iter().enumerate() {
+                process(record, batch.first_row + k as u64)?;
+            }
+            let _ = recycle.try_send(batch);
+            Ok(())
+        });
+        if let Err(e) = step {
+            result = Err(e);
+            break;
+        }
+    }
+    // Dropping the receiver stops the parser at its next batch. After an
+    // error, the parser is not waited for: it may be blocked reading a
+    // stdin that stays open, and the process is about to exit anyway.
+    drop(receive_batches);
+    result?;
+    if parser.join().is_err() {
+        return Err(Error::software("the CSV parsing thread panicked"));
+    }
+    sink.finish()
+}
+
+const BATCH_RECORDS: usize = 1024;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Parsed records and the row number of the first.
+struct Batch {
+    records: Vec<ByteRecord>,
+    len: usize,
+    first_row: u64,
+}
+
+/// Read records into batches until the input ends, a read fails (sent as
+/// the last message) or the receiver goes away.
+fn parse_batches<R: Read>(
+    mut reader: csv::Reader<R>,
+    name: &str,
+    batches: &mpsc::SyncSender<Result<Batch>>,
+    recycled: &mpsc::Receiver<Batch>,
+) {
+    let mut row: u64 = 1;
+    loop {
+        let mut batch = recycled.try_recv().unwrap_or_else(|_| Batch {
+            records: Vec::with_capacity(BATCH_RECORDS),
+            len: 0,
+            first_row: 0,
+        });
+        batch.len = 0;
+        batch.first_row = row + 1;
+        let mut failure = None;
+        let mut done = false;
+        while batch.len < BATCH_RECORDS {
+            if batch.records.len() == batch.len {
+                batch.records.push(ByteRecord::new());
+            }
+            match reader.read_byte_record(&mut batch.records[batch.len]) {
+                Ok(true) => {
+                    batch.len += 1;
+                    row += 1;
+                }
+                Ok(false) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    failure = Some(read_error(name, row + 1, e));
+                    break;
+                }
+            }
+        }
+        if batch.len > 0 && batches.send(Ok(batch)).is_err() {
+            return;
+        }
+        if let Some(e) = failure {
+            let _ = batches.send(Err(e));
+            return;
+        }
+        if done {
+            return;
+        }
+    }
+}
+
+fn check_ragged(record: &ByteRecord, width: usize, pad: bool, at: &Location) -> Result<()> {
+    let n = record.len();
+    if pad && (n < width || record.iter().skip(width).all(<[u8]>::is_empty)) {
+        return Ok(());
+    }
+    let hint = match (pad, n < width) {
+        (false, true) => " (--pad-ragged pads short rows)",
+        (true, false) => " (the extra fields are not empty)",
+        _ => "",
+    };
+    Err(Error::data_at(
+        at,
+        format!(
+            "has {n} {}, expected {width} as in the header{hint}",
+            if n == 1 { "field" } else { "fields" }
+        ),
+    ))
+}
+
+pub fn run_ndjson(options: &Options) -> Result<()> {
+    let mut lines = LineReader::new(open_input(options.input.as_deref())?);
+    let name = lines.name().to_string();
+    let out = Output::open(options.output.as_deref())?;
+    let Some((first_line, first)) = lines.next_object()? else {
+        return out.finish();
+    };
+    let mut keys: Vec<String> = first.keys().cloned().collect();
+    // An --add-empty key the first record lacks may still come in later
+    // records: read it where it is, rather than writing it always empty.
+    for name in &options.add_empty {
+        let key = options
+            .renames
+            .iter()
+            .find(|(_, new)| new == name)
+            .map_or(name, |(old, _)| old);
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    let plan = Plan::build(options, &keys, &Location::line(&name, first_line))?;
+    // Without --select the first record's keys are the columns; a later key
+    // outside them would be lost, so it is an error.
+    let known: Option<HashSet<&str>> = options
+        .select
+        .is_none()
+        .then(|| keys.iter().map(String::as_str).collect());
+    let (mut sink, out_name) = open_sink(options, out, &plan)?;
+
+    let mut written: u64 = 0;
+    let mut next = Some((first_line, first));
+    while let Some((line, record)) = next {
+        let at = || Location::line(&name, line);
+        if let Some(known) = &known
+            && let Some(key) = record.keys().find(|k| !known.contains(k.as_str()))
+        {
+            return Err(Error::data_at(
+                &at().column(key),
+                "key is not among the first record's keys, which are the columns (list every column with --select)",
+            ));
+        }
+        let missing: Vec<&str> = plan
+            .required
+            .iter()
+            .filter(|(_, i)| i.is_some_and(|i| !record.contains_key(&keys[i])))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|m| format!("{m:?}")).collect();
+            return Err(Error::data_at(
+                &at(),
+                format!("missing required key {}", list.join(", ")),
+            ));
+        }
+        let row = JsonRow {
+            record: &record,
+            keys: &keys,
+        };
+        let empty = options.skip_empty_rows
+            && record
+                .values()
+                .all(|v| v.is_null() || v.as_str() == Some(""));
+        let keep = !empty
+            && plan.filters.iter().all(|(field, filter)| match field {
+                Some(i) => filter.keeps(&row.text(*i)),
+                None => filter.keeps(b""),
+            });
+        if keep {
+            written += 1;
+            sink.write(&plan, &row, written)
+                .map_err(|e| row_error(e, &plan, at(), options, &out_name))?;
+        }
+        next = lines.next_object()?;
+    }
+    sink.finish()
+}

@@ -1,0 +1,238 @@
+//! One compiled filter with its variables: parse a line, run the filter,
+//! serialise the results. Lives on one thread (jaq values are `Rc`).
+
+use crate::program::{Data, Filter, Program};
+use crate::{describe, effects};
+use common::error::Location;
+use common::ndjson::write_json_string;
+use common::{Error, Result};
+use jaq_core::{Ctx, Exn};
+use jaq_json::{Num, Val};
+use std::io::Write;
+
+/// How results are written.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub raw_output: bool,
+    pub show_values: bool,
+}
+
+/// Why a record's run stopped early.
+pub enum Stop {
+    /// Bad JSON or a filter error; nothing of the record was written.
+    Failed(Error),
+    /// The filter called `halt` or `halt_error`; what it wrote before stays.
+    Halted(Halt),
+}
+
+/// A call of `halt` or `halt_error`: stop reading input and exit.
+#[derive(Debug)]
+pub struct Halt {
+    code: i32,
+    /// "FILE: line N: " of the record that halted.
+    place: String,
+    /// What `halt_error` said, as the message line should say it.
+    message: Option<String>,
+}
+
+impl Halt {
+    /// The end of the run: `halt` exits 0; `halt_error` prints its message
+    /// on one line and exits with its code (5 unless given).
+    pub fn finish(self) -> Result<()> {
+        let Halt {
+            code,
+            place,
+            message,
+        } = self;
+        if !(0..=255).contains(&code) {
+            return Err(Error::data(format!(
+                "{place}the filter called halt with exit code {code}, outside 0 to 255"
+            )));
+        }
+        let text = match message {
+            Some(message) => format!("{place}{message}"),
+            None if code == 0 => return Ok(()),
+            None => format!("{place}the filter called halt({code})"),
+        };
+        if code == 0 {
+            let _ = writeln!(std::io::stderr().lock(), "json-map: {text}");
+            return Ok(());
+        }
+        Err(Error::passthrough(code, text))
+    }
+}
+
+/// A filter ready to run, with its context (variables) built once.
+pub struct Mapper<'f> {
+    filter: &'f Filter,
+    ctx: Ctx<'f, Data>,
+    code: &'f str,
+    settings: Settings,
+}
+
+impl<'f> Mapper<'f> {
+    /// A mapper for the records of `file` (none with --null-input); it
+    /// sets up the calling thread's `debug`/`stderr` state.
+    pub fn new(
+        program: &'f Program,
+        filter: &'f Filter,
+        vars: jaq_core::Vars<Val>,
+        settings: Settings,
+        file: Option<&str>,
+    ) -> Self {
+        effects::init(program.code(), file, settings.show_values);
+        Mapper {
+            filter,
+            ctx: Ctx::new(&filter.lut, vars),
+            code: program.code(),
+            settings,
+        }
+    }
+
+    /// Run the filter on one input line, appending its results to `out`.
+    /// On failure nothing of this record stays in `out`, and the message
+    /// names the file and line but no value.
+    pub fn map_line(
+        &self,
+        file: &str,
+        line: u64,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Stop> {
+        let start = out.len();
+        effects::set_line(Some(line));
+        let value = parse_line(bytes, file, line).map_err(Stop::Failed)?;
+        match self.run(value, out) {
+            Ok(()) => Ok(()),
+            Err(Stop::Failed(what)) => {
+                out.truncate(start);
+                let what = what.message().to_string();
+                Err(Stop::Failed(Error::data_at(
+                    &Location::line(file, line),
+                    what,
+                )))
+            }
+            Err(halted) => Err(halted),
+        }
+    }
+
+    /// Run the filter on one value. A failure's message is a description
+    /// without values and without a place (the caller adds it).
+    pub fn run(&self, input: Val, out: &mut Vec<u8>) -> Result<(), Stop> {
+        for result in self.filter.id.run((self.ctx.clone(), input)) {
+            match result {
+                Ok(value) => self
+                    .write(&value, out)
+                    .map_err(|what| Stop::Failed(Error::data(what)))?,
+                Err(exn) => return Err(self.stop(exn)),
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self, value: &Val, out: &mut Vec<u8>) -> Result<(), String> {
+        match value {
+            Val::TStr(s) | Val::BStr(s) if self.settings.raw_output => out.extend_from_slice(s),
+            _ => write_json(value, out)?,
+        }
+        out.push(b'\n');
+        Ok(())
+    }
+
+    fn stop(&self, exn: Exn<'_, Val>) -> Stop {
+        let what = match exn.get_err() {
+            Ok(err) => describe::runtime_error(err, self.code, self.settings.show_values),
+            Err(exn) => match exn.get_halt() {
+                Ok(code) => {
+                    return Stop::Halted(Halt {
+                        code,
+                        place: effects::place(),
+                        message: effects::take_halt_message(),
+                    });
+                }
+                Err(_) => "filter error: the filter stopped unexpectedly".to_string(),
+            },
+        };
+        Stop::Failed(Error::data(what))
+    }
+}
+
+/// Parse one NDJSON line strictly (RFC 8259 JSON, UTF-8) into a jaq value.
+pub fn parse_line(bytes: &[u8], file: &str, line: u64) -> Result<Val> {
+    let at = || Location::line(file, line);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Error::data_at(
+            &at(),
+            format!("not valid UTF-8 at byte {}", e.valid_up_to() + 1),
+        )
+    })?;
+    // jaq's reader also takes comments, NaN and byte strings; records must be JSON.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(common::ndjson::json_syntax_error(&e, file, line));
+    }
+    jaq_json::read::parse_single(bytes).map_err(|_| Error::data_at(&at(), "not valid JSON"))
+}
+
+/// A JSON string; bytes that are not UTF-8 (from `@base64d` or
+/// a byte string) become U+FFFD so that the line stays valid JSON.
+fn write_text(out: &mut Vec<u8>, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => write_json_string(out, bytes),
+        Err(_) => write_json_string(out, String::from_utf8_lossy(bytes).as_bytes()),
+    }
+}
+
+/// Compact JSON that every JSON reader takes: NaN is written as null and
+/// infinities as the largest finite numbers (as jq does), byte strings as
+/// text, and an object key that is not a string is an error (jq's rule).
+pub fn write_json(value: &Val, out: &mut Vec<u8>) -> Result<(), String> {
+    match value {
+        Val::Null => out.extend_from_slice(b"null"),
+        Val::Bool(true) => out.extend_from_slice(b"true"),
+        Val::Bool(false) => out.extend_from_slice(b"false"),
+        Val::TStr(s) | Val::BStr(s) => write_text(out, s),
+        Val::Num(Num::Dec(digits)) => out.extend_from_slice(digits.as_bytes()),
+        Val::Num(Num::Int(i)) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::Num(Num::Float(f)) if f.is_nan() => out.extend_from_slice(b"null"),
+        Val::Num(Num::Float(f)) if f.is_infinite() => {
+            let max = if *f > 0.0 { f64::MAX } else { f64::MIN };
+            let _ = write!(out, "{max:e}");
+        }
+        Val::Num(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Val::Arr(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(item, out)?;
+            }
+            out.push(b']');
+        }
+        Val::Obj(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                match key {
+                    Val::TStr(k) => write_text(out, k),
+                    _ => {
+                        return Err(
+                            "filter error: an object key is not a string (JSON needs string keys)"
+                                .to_string(),
+                        );
+                    }
+                }
+                out.push(b':');
+                write_json(item, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Writes `man/<tool>.1` for every tool from its clap command and its
+//! documentation. `mangen --check DIR` fails when a page in DIR is stale.
+#![forbid(unsafe_code)]
+
+use clap::Command;
+use common::doc::ToolDoc;
+use common::error::Exit;
+use roff::{Roff, bold, roman};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn tools() -> Vec<(Command, ToolDoc)> {
+    vec![
+        (csv_shape::command(), csv_shape::DOC),
+        (json_map::command(), json_map::DOC),
+        (batch_split::command(), batch_split::DOC),
+    ]
+}
+
+fn main() {
+    let mut check = false;
+    let mut dir = PathBuf::from("man");
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--check" => check = true,
+            "-h" | "--help" => {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "usage: mangen [--check] [DIR]   (default DIR: man)"
+                );
+                return;
+            }
+            other => dir = PathBuf::from(other),
+        }
+    }
+    match generate(&dir, check) {
+        Ok(stale) if stale.is_empty() => {}
+        Ok(stale) => {
+            eprintln!(
+                "mangen: error: stale man pages in {}: {} (run `make man`)",
+                dir.display(),
+                stale.join(", ")
+            );
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("mangen: error: {e}");
+            std::process::exit(Exit::Io.code());
+        }
+    }
+}
+
+/// Render every page; write it, or with `check` list the ones that differ.
+fn generate(dir: &Path, check: bool) -> std::io::Result<Vec<String>> {
+    if !check {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut stale = Vec::new();
+    for (command, doc) in tools() {
+        let mut page = Vec::new();
+        render_man(&command, &doc, &mut page)?;
+        let path = dir.join(format!("{}.1", doc.name));
+        if check {
+            if std::fs::read(&path).ok().as_deref() != Some(&page[..]) {
+                stale.push(path.display().to_string());
+            }
+        } else {
+            std::fs::write(&path, page)?;
+        }
+    }
+    Ok(stale)
+}
+
+/// NAME, SYNOPSIS, DESCRIPTION, OPTIONS, EXAMPLES, ENVIRONMENT, EXIT STATUS, SEE ALSO.
+fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io::Result<()> {
+    // The examples get their own section; keep them out of the option list.
+    let command = command.clone().after_help("").after_long_help("");
+    let man = clap_mangen::Man::new(command)
+        .title(doc.name.to_uppercase())
+        .section("1")
+        .source(format!("{} {}", doc.name, env!("CARGO_PKG_VERSION")))
+        .manual("Public-health data tools");
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    let mut roff = Roff::new();
+    for paragraph in doc.description {
+        roff.control("PP", []).text([roman(*paragraph)]);
+    }
+    out.write_all(roff.to_roff().as_bytes())?;
+    man.render_options_section(out)?;
+
+    let mut roff = Roff::new();
+    roff.control("SH", ["EXAMPLES"]);
+    for example in doc.examples {
+        roff.control("PP", []).text([roman(example.what)]);
+        roff.control("RS", ["4"]).control("nf", []);
+        roff.text([roman(example.command)]);
+        roff.control("fi", []).control("RE", []);
+    }
+    roff.control("SH", ["ENVIRONMENT"]);
+    if doc.environment.is_empty() {
+        roff.text([roman("This tool reads no environment variables.")]);
+    }
+    for (name, meaning) in doc.environment {
+        roff.control("TP", []).text([bold(*name)]);
+        roff.text([roman(*meaning)]);
+    }
+    roff.control("SH", ["EXIT STATUS"]);
+    for (exit, meaning) in Exit::TABLE {
+        if *exit == Exit::Ok || doc.exit_codes.contains(exit) {
+            roff.control("TP", []).text([bold(exit.code().to_string())]);
+            roff.text([roman(*meaning)]);
+        }
+    }
+    roff.control("PP", []).text([roman(
+        "A broken pipe on standard output (for example when piped into head) ends the tool quietly with 0.",
+    )]);
+    if !doc.see_also.is_empty() {
+        roff.control("SH", ["SEE ALSO"]);
+        roff.text([roman(doc.see_also.join(", "))]);
+    }
+    out.write_all(roff.to_roff().as_bytes())
+}
