@@ -86,6 +86,13 @@ pub const DOC: ToolDoc = ToolDoc {
         Exit::Config,
     ],
     extra_exit_summary: "; with --exec, the exit code of the first failing batch command",
+    other_exit_status: &[(
+        "other",
+        "With --exec, the exit code of the first batch command that failed (128 + signal if it was killed); with --spool and --reject-code, that code once the refused files are in DIR/error/.",
+    )],
+    broken_pipe: Some(
+        "A broken pipe on standard output ends --array alone quietly with 0. With --out-dir, --exec or --spool it is exit 74, since a batch that had effects would be left without a receipt.",
+    ),
     see_also: &["http-post(1)", "json-map(1)", "csv-shape(1)", "split(1)"],
 };
 

@@ -23,5 +23,11 @@ pub struct ToolDoc {
     pub exit_codes: &'static [Exit],
     /// Extra text for the one-line exit summary in `--help`, e.g. ", 69 rejected".
     pub extra_exit_summary: &'static str,
+    /// Exit statuses of this tool alone, outside the shared table: the
+    /// status as written in the man page (e.g. "5", "other") and its meaning.
+    pub other_exit_status: &'static [(&'static str, &'static str)],
+    /// What a broken pipe on standard output does, when it is not the usual
+    /// quiet exit 0 (None keeps the usual sentence).
+    pub broken_pipe: Option<&'static str>,
     pub see_also: &'static [&'static str],
 }

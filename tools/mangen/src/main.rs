@@ -114,9 +114,13 @@ fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io:
             roff.text([roman(*meaning)]);
         }
     }
-    roff.control("PP", []).text([roman(
+    for (status, meaning) in doc.other_exit_status {
+        roff.control("TP", []).text([bold(*status)]);
+        roff.text([roman(*meaning)]);
+    }
+    roff.control("PP", []).text([roman(doc.broken_pipe.unwrap_or(
         "A broken pipe on standard output (for example when piped into head) ends the tool quietly with 0.",
-    )]);
+    ))]);
     if !doc.see_also.is_empty() {
         roff.control("SH", ["SEE ALSO"]);
         roff.text([roman(doc.see_also.join(", "))]);
