@@ -117,6 +117,29 @@ pub fn check_utf8(
     Ok(())
 }
 
+/// A row must have the header's number of fields; the message names the
+/// first column missing, or the first one too many.
+pub fn check_width(
+    record: &csv::ByteRecord,
+    headers: &[String],
+    file: &str,
+    row: u64,
+) -> Result<()> {
+    let (got, want) = (record.len(), headers.len());
+    if got == want {
+        return Ok(());
+    }
+    let column = match headers.get(got) {
+        Some(name) if got < want => name.clone(),
+        _ => format!("#{}", want + 1),
+    };
+    let fields = if got == 1 { "field" } else { "fields" };
+    Err(Error::data_at(
+        &Location::row(file, row).column(column),
+        format!("the row has {got} {fields}, the header has {want}"),
+    ))
+}
+
 /// Read the header row. Empty input gives `None`. Headers must be UTF-8.
 pub fn read_headers<R: Read>(
     reader: &mut csv::Reader<R>,

@@ -17,6 +17,8 @@ pub mod secret;
 pub mod csv;
 #[cfg(feature = "receipt")]
 pub mod receipt;
+#[cfg(feature = "result")]
+pub mod result;
 #[cfg(feature = "testing")]
 pub mod testing;
 
