@@ -50,7 +50,9 @@ step "batch-split --spool: a ReportStream-style queue; a broken event is set asi
 mkdir -p "$out/spool"
 for i in 1 2 3; do printf '{"Result_ID":"demo-%d","result":"NEGATIVE"}\n' "$i" > "$out/spool/event-$i.json"; done
 printf '{"Result_ID": "demo-4", ' > "$out/spool/event-4.json"
-batch-split --spool "$out/spool" --size 500 --exec "cat > $out/sent-batch.ndjson"
+# The broken event was written just now; --settle 0 judges it at once rather
+# than waiting for its producer to finish (the default gives it 10 seconds).
+batch-split --spool "$out/spool" --settle 0 --size 500 --exec "cat > $out/sent-batch.ndjson"
 echo "sent/:  $(cd "$out/spool/sent" && echo *)"
 echo "error/: $(cd "$out/spool/error" && echo *)"
 
