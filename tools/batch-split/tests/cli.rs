@@ -3,7 +3,7 @@
 
 use common::receipt::sha256_hex;
 use common::testing::{
-    Workdir, assert_one_line_without, csv_rows, mode_of, ndjson_values, stderr_of, stdout_of,
+    Rng, Workdir, assert_one_line_without, csv_rows, mode_of, ndjson_values, stderr_of, stdout_of,
 };
 use serde_json::{Value, json};
 use std::fs;
@@ -1806,25 +1806,9 @@ fn spool_lock_makes_a_second_run_exit_75() {
 
 // --- property: batches put back together are the input ----------------------------
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn text(&mut self) -> String {
-        const CHARS: &[char] = &['a', 'Z', ' ', ',', '"', '\n', 'é', '1', ';', '{'];
-        (0..self.below(12))
-            .map(|_| CHARS[self.below(CHARS.len() as u64) as usize])
-            .collect()
-    }
+/// Up to 11 characters that stress CSV and JSON quoting.
+fn random_text(rng: &mut Rng) -> String {
+    rng.text_of(&["a", "Z", " ", ",", "\"", "\n", "é", "1", ";", "{"], 12)
 }
 
 fn csv_field(text: &str) -> String {
@@ -1854,11 +1838,11 @@ fn property_batches_concatenate_to_the_input() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     for case in 0..24 {
         let wrk = wd();
-        let size = 1 + rng.below(7);
+        let size = 1 + rng.below(7) as u64;
         let max_bytes = if rng.below(2) == 0 {
             None
         } else {
-            Some(40 + rng.below(200))
+            Some(40 + rng.below(200) as u64)
         };
         let mut args = vec![
             "-n".to_string(),
@@ -1869,7 +1853,7 @@ fn property_batches_concatenate_to_the_input() {
         if let Some(max) = max_bytes {
             args.extend(["--max-bytes".to_string(), max.to_string()]);
         }
-        let records = rng.below(30) as usize;
+        let records = rng.below(30);
         let csv = case % 2 == 1;
         let (input, header) = if csv {
             let eol = if rng.below(2) == 0 { "\n" } else { "\r\n" };
@@ -1878,15 +1862,15 @@ fn property_batches_concatenate_to_the_input() {
             for i in 0..records {
                 input.push_str(&format!(
                     "{i},{},{}{eol}",
-                    csv_field(&rng.text()),
-                    csv_field(&rng.text())
+                    csv_field(&random_text(&mut rng)),
+                    csv_field(&random_text(&mut rng))
                 ));
             }
             args.extend(["--from".to_string(), "csv".into()]);
             (input, header)
         } else {
             let input: String = (0..records)
-                .map(|i| format!("{}\n", json!({"id": i, "text": rng.text()})))
+                .map(|i| format!("{}\n", json!({"id": i, "text": random_text(&mut rng)})))
                 .collect();
             (input, String::new())
         };
@@ -1959,11 +1943,11 @@ fn property_array_batches_hold_every_record_in_order() {
     for case in 0..12 {
         let wrk = wd();
         let records: Vec<Value> = (0..rng.below(40))
-            .map(|i| json!({"id": i, "text": rng.text()}))
+            .map(|i| json!({"id": i, "text": random_text(&mut rng)}))
             .collect();
         let input: String = records.iter().map(|r| format!("{r}\n")).collect();
-        let size = 1 + rng.below(9);
-        let max = 30 + rng.below(300);
+        let size = 1 + rng.below(9) as u64;
+        let max = 30 + rng.below(300) as u64;
         let out = wrk
             .run([
                 "--array",

@@ -201,3 +201,28 @@ pub fn mode_of(path: &Path) -> u32 {
         .map(|m| m.permissions().mode() & 0o777)
         .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
 }
+
+/// A small deterministic generator (xorshift) for property tests, so that a
+/// failure reproduces from its seed.
+#[derive(Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// Up to `max - 1` pieces, each picked from `pieces`, joined.
+    pub fn text_of(&mut self, pieces: &[&str], max: usize) -> String {
+        let len = self.below(max);
+        (0..len).map(|_| pieces[self.below(pieces.len())]).collect()
+    }
+}
