@@ -55,11 +55,11 @@ pub fn warn(tool: &str, message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{tool}: warning: {message}");
 }
 
-/// Print `tool: note: message` on stderr, on one line: something worth
-/// knowing that is not a problem.
-pub fn note(tool: &str, message: impl std::fmt::Display) {
+/// Print `tool: message` on stderr, on one line: a summary, or something
+/// worth knowing that is not a problem.
+pub fn info(tool: &str, message: impl std::fmt::Display) {
     let message = message.to_string().replace(['\n', '\r'], " ");
-    let _ = writeln!(std::io::stderr().lock(), "{tool}: note: {message}");
+    let _ = writeln!(std::io::stderr().lock(), "{tool}: {message}");
 }
 
 /// Add the examples of a tool's documentation to its `--help`, so that help
