@@ -31,7 +31,7 @@ clippy:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 unit:
-	$(CARGO) test --locked --workspace
+	tests/servers/with-servers.sh $(CARGO) test --locked --workspace
 
 # The README's console transcripts, run against the debug binaries the unit tests built.
 examples:

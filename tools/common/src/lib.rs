@@ -15,6 +15,8 @@ pub mod secret;
 
 #[cfg(feature = "csv")]
 pub mod csv;
+#[cfg(feature = "db")]
+pub mod db;
 #[cfg(feature = "receipt")]
 pub mod receipt;
 #[cfg(feature = "result")]

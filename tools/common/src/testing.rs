@@ -226,3 +226,21 @@ impl Rng {
         (0..len).map(|_| pieces[self.below(pieces.len())]).collect()
     }
 }
+
+/// The URL of a test database server from `var` (TEST_POSTGRES_URL,
+/// TEST_MARIADB_URL), which tests/servers/with-servers.sh sets. Unset, the
+/// test fails and says how to run it, unless PHTOOLS_SKIP_SERVERS=1, when it
+/// prints "skipped" and gives None.
+pub fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("PHTOOLS_SKIP_SERVERS").is_ok_and(|v| v == "1") => {
+            eprintln!("skipped: {var} is not set and PHTOOLS_SKIP_SERVERS=1");
+            None
+        }
+        _ => panic!(
+            "{var} is not set: run the tests under tests/servers/with-servers.sh \
+             (e.g. `tests/servers/with-servers.sh cargo test`), or set PHTOOLS_SKIP_SERVERS=1 to skip the server tests"
+        ),
+    }
+}
