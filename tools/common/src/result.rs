@@ -207,7 +207,10 @@ mod tests {
             (b"{\"ok\":true}", "no _key"),
             (b"{\"_key\":\"k\"}", "no \"ok\""),
             (b"{\"_key\":\"k\",\"ok\":\"Secret\"}", "not true or false"),
-            (b"{\"_key\":\"k\",\"ok\":true,\"_hash\":{\"Secret\":1}}", "wrong type"),
+            (
+                b"{\"_key\":\"k\",\"ok\":true,\"_hash\":{\"Secret\":1}}",
+                "wrong type",
+            ),
         ];
         for (line, want) in cases {
             let err = RecordResult::parse(line).err().unwrap_or_default();

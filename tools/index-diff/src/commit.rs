@@ -177,8 +177,9 @@ impl Results {
         })
     }
 
-    /// Exit 65 naming the lines that are not result lines, if any.
-    pub fn bad_lines_error(&self) -> Option<Error> {
+    /// Exit 65 naming the lines that are not result lines, if any;
+    /// `summary` says what was committed.
+    pub fn bad_lines_error(&self, summary: &str) -> Option<Error> {
         const SHOWN: usize = 5;
         if self.bad.is_empty() {
             return None;
@@ -193,7 +194,7 @@ impl Results {
             text.push(format!("and {} more", self.bad.len() - SHOWN));
         }
         Some(Error::data(format!(
-            "{}: {}; these lines are not result lines (a JSON object with _key and ok); the other lines were committed",
+            "{}: {}; these lines are not result lines (a JSON object with _key and ok); the other lines were committed ({summary})",
             self.name,
             text.join("; ")
         )))

@@ -161,12 +161,12 @@ impl Differ<'_> {
                     } else {
                         String::new()
                     };
-                    let (unit, units) = match self.plan.from {
-                        Format::Ndjson => ("line", "lines"),
-                        Format::Csv => ("row", "rows"),
+                    let units = match self.plan.from {
+                        Format::Ndjson => "lines",
+                        Format::Csv => "rows",
                     };
                     return Err(Error::data(format!(
-                        "{}: {units} {earlier} and {unit} {row} have the same key{shown} in column {}; nothing was emitted (--on-duplicate last keeps the last)",
+                        "{}: {units} {earlier} and {row} have the same key{shown} in column {}; nothing was emitted (--on-duplicate last keeps the last)",
                         self.file,
                         self.plan.key.join(",")
                     )));

@@ -98,21 +98,21 @@ fn run_diff(plan: &Plan, diff_plan: &DiffPlan) -> Result<()> {
         backup::backup(&plan.index, dir, "initial")?;
     }
     let mut index = Index::load(&plan.index, plan.format)?;
-    if !index.existed {
-        cli::info(
-            TOOL,
-            format!(
-                "{} does not exist yet; starting a new index",
-                plan.index.display()
-            ),
-        );
-    }
     let input = open_input(plan.input.as_deref())?;
     let diffed = diff::diff(diff_plan, &mut index, input, plan.show_values)?;
     if diffed.dirty {
         index.save(&plan.index)?;
     }
     drop(lock);
+    if !index.existed {
+        cli::info(
+            TOOL,
+            format!(
+                "{} did not exist; started a new index",
+                plan.index.display()
+            ),
+        );
+    }
     let counts = diffed.counts.summary();
     diffed.write_output(&index, diff_plan.key.len() > 1)?;
     cli::info(TOOL, counts);
@@ -135,16 +135,17 @@ fn run_commit(plan: &Plan) -> Result<()> {
     if let Some(warning) = results.truncated_warning() {
         cli::warn(TOOL, warning);
     }
-    cli::info(
-        TOOL,
-        format!(
-            "commit: {} delivered, {} failed, {} skipped",
-            done.delivered, done.failed, done.skipped
-        ),
+    let summary = format!(
+        "commit: {} delivered, {} failed, {} skipped",
+        done.delivered, done.failed, done.skipped
     );
-    match results.bad_lines_error() {
+    match results.bad_lines_error(&summary) {
+        // One line: what was wrong, and what was committed all the same.
         Some(e) => Err(e),
-        None => Ok(()),
+        None => {
+            cli::info(TOOL, summary);
+            Ok(())
+        }
     }
 }
 
