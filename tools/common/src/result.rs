@@ -108,6 +108,13 @@ impl RecordResult {
     /// Parse one result line. The error says what is wrong with its shape,
     /// never what the line holds.
     pub fn parse(line: &[u8]) -> Result<RecordResult, String> {
+        // Most lines are well formed: read them straight into the struct,
+        // and look closer only to say what is wrong with the others.
+        if let Ok(result) = serde_json::from_slice::<RecordResult>(line)
+            && !result.key.is_null()
+        {
+            return Ok(result);
+        }
         let value: Value = serde_json::from_slice(line).map_err(|e| {
             let text = e.to_string();
             let what = text.split(" at line ").next().unwrap_or("syntax error");

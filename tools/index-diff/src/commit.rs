@@ -9,27 +9,40 @@ use common::result::RecordResult;
 use common::{Error, Result};
 use serde::de::IgnoredAny;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 
-/// One result line, kept small until the lock is held.
+/// One result line as the commit needs it.
 #[derive(Debug)]
 struct Outcome {
-    key: Box<str>,
+    key: String,
     ok: bool,
     deleted: bool,
     hash: Option<Hash>,
-    remote_id: Option<Box<str>>,
+    remote_id: Option<String>,
 }
 
-/// Every result line of the input, read before the lock is taken.
-#[derive(Debug)]
+/// Every result line of the input, read before the lock is taken. The
+/// outcomes wait in a private temporary file, so that memory holds only
+/// the index once it is loaded.
 pub struct Results {
     name: String,
-    outcomes: Vec<Outcome>,
+    /// Taken by [`Results::apply`].
+    spill: Option<BufWriter<File>>,
+    count: u64,
     /// Lines that are not result lines: line number and what is wrong.
     bad: Vec<(u64, String)>,
     /// The line number of a last line cut short (no newline, not JSON).
     truncated: Option<u64>,
+}
+
+impl std::fmt::Debug for Results {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Results")
+            .field("name", &self.name)
+            .field("count", &self.count)
+            .finish()
+    }
 }
 
 /// What a commit did, for the summary line.
@@ -40,14 +53,23 @@ pub struct Committed {
     pub skipped: u64,
 }
 
+const SPILL: &str = "a temporary file in $TMPDIR";
+const OK: u8 = 1;
+const DELETED: u8 = 1 << 1;
+const HAS_HASH: u8 = 1 << 2;
+const HAS_ID: u8 = 1 << 3;
+
 /// Read every result line. Problems with single lines are kept for after
 /// the commit; only an unreadable input fails here.
 pub fn read_results(input: Input) -> Result<Results> {
     let name = input.name;
     let mut reader = BufReader::with_capacity(256 * 1024, input.reader);
+    let spill =
+        tempfile::tempfile().map_err(|e| Error::write(format!("cannot create {SPILL}"), e))?;
     let mut results = Results {
         name,
-        outcomes: Vec::new(),
+        spill: Some(BufWriter::with_capacity(256 * 1024, spill)),
+        count: 0,
         bad: Vec::new(),
         truncated: None,
     };
@@ -77,7 +99,7 @@ pub fn read_results(input: Input) -> Result<Results> {
             continue;
         }
         match parse_outcome(line) {
-            Ok(outcome) => results.outcomes.push(outcome),
+            Ok(outcome) => results.push(&outcome)?,
             Err(what) => results.bad.push((number, what)),
         }
     }
@@ -112,7 +134,7 @@ fn parse_outcome(line: &[u8]) -> Result<Outcome, String> {
         Some(text) => Some(parse_hex(text).ok_or("_hash is not 64 hex digits")?),
     };
     Ok(Outcome {
-        key: key.into_boxed_str(),
+        key,
         ok: result.ok,
         deleted,
         hash,
@@ -121,32 +143,64 @@ fn parse_outcome(line: &[u8]) -> Result<Outcome, String> {
 }
 
 impl Results {
+    /// Keep one outcome: flags, key, hash and remote id.
+    fn push(&mut self, outcome: &Outcome) -> Result<()> {
+        let mut flags = 0;
+        for (on, flag) in [
+            (outcome.ok, OK),
+            (outcome.deleted, DELETED),
+            (outcome.hash.is_some(), HAS_HASH),
+            (outcome.remote_id.is_some(), HAS_ID),
+        ] {
+            if on {
+                flags |= flag;
+            }
+        }
+        let Some(out) = &mut self.spill else {
+            return Err(Error::software("results kept after they were applied"));
+        };
+        let mut write = || -> io::Result<()> {
+            out.write_all(&[flags])?;
+            write_text(out, &outcome.key)?;
+            if let Some(hash) = &outcome.hash {
+                out.write_all(hash)?;
+            }
+            if let Some(id) = &outcome.remote_id {
+                write_text(out, id)?;
+            }
+            Ok(())
+        };
+        write().map_err(|e| Error::write(format!("writing {SPILL}"), e))?;
+        self.count += 1;
+        Ok(())
+    }
+
     /// Apply the results to the index, in input order.
-    pub fn apply(&self, index: &mut Index, now: Stamp) -> Committed {
+    pub fn apply(&mut self, index: &mut Index, now: Stamp) -> Result<Committed> {
         let mut done = Committed {
             skipped: self.bad.len() as u64 + u64::from(self.truncated.is_some()),
             ..Committed::default()
         };
-        for outcome in &self.outcomes {
-            let entry = index.entries.get_mut(&outcome.key);
+        let Some(spill) = self.spill.take() else {
+            return Err(Error::software("results applied twice"));
+        };
+        let mut file = spill
+            .into_inner()
+            .map_err(|e| Error::write(format!("writing {SPILL}"), e.into_error()))?;
+        file.rewind()
+            .map_err(|e| Error::io(format!("reading {SPILL}"), e))?;
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        for _ in 0..self.count {
+            let outcome =
+                read_outcome(&mut reader).map_err(|e| Error::io(format!("reading {SPILL}"), e))?;
+            let entry = index.entries.get_mut(outcome.key.as_str());
+            let id = outcome.remote_id.as_deref();
             match (entry, outcome.ok) {
-                (Some(entry), true) => {
-                    entry.commit_ok(
-                        outcome.hash,
-                        outcome.remote_id.as_deref(),
-                        outcome.deleted,
-                        now,
-                    );
-                }
+                (Some(entry), true) => entry.commit_ok(outcome.hash, id, outcome.deleted, now),
                 (None, true) => {
                     let mut entry = Entry::default();
-                    entry.commit_ok(
-                        outcome.hash,
-                        outcome.remote_id.as_deref(),
-                        outcome.deleted,
-                        now,
-                    );
-                    index.entries.insert(outcome.key.clone(), entry);
+                    entry.commit_ok(outcome.hash, id, outcome.deleted, now);
+                    index.entries.insert(outcome.key.into_boxed_str(), entry);
                 }
                 (Some(entry), false) if outcome.deleted && entry.deleted() => {
                     entry.unmark_deleted(now);
@@ -159,12 +213,12 @@ impl Results {
                 done.failed += 1;
             }
         }
-        done
+        Ok(done)
     }
 
     /// Whether there is anything to apply.
     pub fn is_empty(&self) -> bool {
-        self.outcomes.is_empty()
+        self.count == 0
     }
 
     /// The warning for a last line cut short, if there was one.
@@ -199,4 +253,44 @@ impl Results {
             text.join("; ")
         )))
     }
+}
+
+fn write_text(out: &mut impl Write, text: &str) -> io::Result<()> {
+    let len = u32::try_from(text.len()).map_err(|_| io::Error::other("a key longer than 4 GB"))?;
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(text.as_bytes())
+}
+
+fn read_text(reader: &mut impl Read) -> io::Result<String> {
+    let mut len = [0u8; 4];
+    reader.read_exact(&mut len)?;
+    let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
+    reader.read_exact(&mut bytes)?;
+    String::from_utf8(bytes).map_err(io::Error::other)
+}
+
+fn read_outcome(reader: &mut impl Read) -> io::Result<Outcome> {
+    let mut flags = [0u8; 1];
+    reader.read_exact(&mut flags)?;
+    let flags = flags[0];
+    let key = read_text(reader)?;
+    let hash = if flags & HAS_HASH != 0 {
+        let mut hash = [0u8; 32];
+        reader.read_exact(&mut hash)?;
+        Some(hash)
+    } else {
+        None
+    };
+    let remote_id = if flags & HAS_ID != 0 {
+        Some(read_text(reader)?)
+    } else {
+        None
+    };
+    Ok(Outcome {
+        key,
+        ok: flags & OK != 0,
+        deleted: flags & DELETED != 0,
+        hash,
+        remote_id,
+    })
 }

@@ -121,10 +121,10 @@ fn run_diff(plan: &Plan, diff_plan: &DiffPlan) -> Result<()> {
 
 fn run_commit(plan: &Plan) -> Result<()> {
     let input = open_input(plan.input.as_deref())?;
-    let results = commit::read_results(input)?;
+    let mut results = commit::read_results(input)?;
     let lock = StateLock::acquire(&lock_path(&plan.index))?;
     let mut index = Index::load(&plan.index, plan.format)?;
-    let done = results.apply(&mut index, index::now_stamp());
+    let done = results.apply(&mut index, index::now_stamp())?;
     if !results.is_empty() || !index.existed {
         index.save(&plan.index)?;
     }
