@@ -4,6 +4,7 @@
 use crate::diff::index_key;
 use crate::hash::{Hash, parse_hex};
 use crate::index::{Entry, Index, Stamp};
+use crate::key::{Key, Lookup};
 use common::io::Input;
 use common::result::RecordResult;
 use common::{Error, Result};
@@ -193,14 +194,14 @@ impl Results {
         for _ in 0..self.count {
             let outcome =
                 read_outcome(&mut reader).map_err(|e| Error::io(format!("reading {SPILL}"), e))?;
-            let entry = index.entries.get_mut(outcome.key.as_str());
+            let entry = index.entries.get_mut(&Lookup(&outcome.key));
             let id = outcome.remote_id.as_deref();
             match (entry, outcome.ok) {
                 (Some(entry), true) => entry.commit_ok(outcome.hash, id, outcome.deleted, now),
                 (None, true) => {
                     let mut entry = Entry::default();
                     entry.commit_ok(outcome.hash, id, outcome.deleted, now);
-                    index.entries.insert(outcome.key.into_boxed_str(), entry);
+                    index.entries.insert(Key::new(&outcome.key), entry);
                 }
                 (Some(entry), false) if outcome.deleted && entry.deleted() => {
                     entry.unmark_deleted(now);

@@ -5,6 +5,7 @@
 use crate::args::{DiffPlan, Format, OnDuplicate};
 use crate::hash::{Hash, push_hex};
 use crate::index::{Entry, Index, Seen, Stamp, now_stamp};
+use crate::key::{Key, Lookup};
 use crate::read::{self, RecordSink};
 use crate::{TOOL, count, mint};
 use common::io::{Input, Output};
@@ -127,8 +128,8 @@ impl Differ<'_> {
         // order they came in before): try the entry after the last one
         // found before a lookup in the hash table.
         let position = match entries.get_index(self.next) {
-            Some((known, _)) if **known == *key => Some(self.next),
-            _ => entries.get_index_of(key),
+            Some((known, _)) if known.as_bytes() == key.as_bytes() => Some(self.next),
+            _ => entries.get_index_of(&Lookup(key)),
         };
         let entry = match position {
             Some(i) => {
@@ -147,7 +148,7 @@ impl Differ<'_> {
                     }
                     None => Entry::this_run_only(),
                 };
-                let (i, _) = entries.insert_full(key.into(), entry);
+                let (i, _) = entries.insert_full(Key::new(key), entry);
                 self.next = i + 1;
                 &mut entries[i]
             }
@@ -332,7 +333,7 @@ impl Diffed {
         for (key, entry) in index.entries.iter().filter(|(_, e)| e.deleted_now()) {
             line.clear();
             line.extend_from_slice(b"{\"_key\":");
-            push_key(&mut line, key, composite);
+            push_key(&mut line, key.as_str(), composite);
             line.extend_from_slice(b",\"_op\":\"deleted\",\"_remote_id\":");
             match entry.remote_id() {
                 Some(id) => write_json_string(&mut line, id.as_bytes()),

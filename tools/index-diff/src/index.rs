@@ -9,6 +9,7 @@
 
 use crate::args::IndexFormat;
 use crate::hash::{Hash, push_hex};
+use crate::key::Key;
 use common::ndjson::write_json_string;
 use common::{Error, Result};
 use indexmap::IndexMap;
@@ -45,7 +46,7 @@ const OP_SHIFT: u8 = 5;
 const OP_MASK: u8 = 0b11 << OP_SHIFT;
 
 /// The entries by key, in file order.
-pub type Entries = IndexMap<Box<str>, Entry, foldhash::fast::RandomState>;
+pub type Entries = IndexMap<Key, Entry, foldhash::fast::RandomState>;
 
 /// Fields of an entry that index-diff does not know, in file order. Boxed
 /// in [`Entry`], so that entries without any cost one pointer.
@@ -356,6 +357,28 @@ mod tests {
         let empty = load_text(" {} ", Some(IndexFormat::Sipca))?;
         assert_eq!(empty.format, IndexFormat::Sipca);
         assert_eq!(written(&empty), "{}\n");
+        Ok(())
+    }
+
+    #[test]
+    fn every_layout_reads_the_same() -> Result<()> {
+        let hash = "0f".repeat(32);
+        // As index-diff writes it (read line by line without a parser)...
+        let own = format!(
+            "{{\n\"k\\\"1\": {{\"remote_id\": \"r1\", \"delivered\": true, \"deleted\": false, \"hash\": \"{hash}\", \"at\": \"2024-05-01T10:00:00Z\"}},\n\"k2\": {{\"remote_id\": null, \"delivered\": false, \"deleted\": true, \"x\": [1]}}\n}}\n"
+        );
+        let index = load_text(&own, None)?;
+        assert_eq!(written(&index), own);
+        // ...and as another program may (the streaming parser).
+        let value: serde_json::Value =
+            serde_json::from_str(&own).map_err(|e| Error::data(e.to_string()))?;
+        for other in [
+            serde_json::to_string_pretty(&value).unwrap_or_default(),
+            serde_json::to_string(&value).unwrap_or_default(),
+            own.replace(",\n\"k2\"", "\n,\"k2\""),
+        ] {
+            assert_eq!(written(&load_text(&other, None)?), own, "{other}");
+        }
         Ok(())
     }
 

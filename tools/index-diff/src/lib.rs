@@ -10,6 +10,7 @@ mod commit;
 mod diff;
 mod hash;
 mod index;
+mod key;
 mod mint;
 mod read;
 mod record;

@@ -10,6 +10,7 @@
 use super::{DELETED, DELIVERED, Entries, Entry, Extra};
 use crate::args::IndexFormat;
 use crate::hash::parse_hex;
+use crate::key::Key;
 use common::{Error, Result};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -20,7 +21,7 @@ use std::io::{self, BufRead, BufReader, Seek};
 const BUFFER: usize = 256 * 1024;
 
 /// A key, its entry, and the format the entry's field names show.
-type Member = (Box<str>, (Entry, Option<IndexFormat>));
+type Member = (Key, (Entry, Option<IndexFormat>));
 
 /// The entries of an index file and the format their field names show.
 pub fn read(file: File, name: &str) -> Result<(Entries, Option<IndexFormat>)> {
@@ -157,7 +158,7 @@ fn parse_own_member(member: &[u8]) -> Option<Member> {
     if !p.0.is_empty() {
         return None;
     }
-    Some((key.into(), (entry, Some(format))))
+    Some((Key::new(key), (entry, Some(format))))
 }
 
 /// Reads the fixed layout of index-diff's own lines.
@@ -213,16 +214,14 @@ fn parse_any_member(member: &[u8]) -> Option<Member> {
         }
     }
     let end = end?;
-    let key: Box<str> = if has_escape {
-        serde_json::from_slice::<String>(&member[..=end])
-            .ok()?
-            .into()
+    let key = if has_escape {
+        Key::new(&serde_json::from_slice::<String>(&member[..=end]).ok()?)
     } else {
         let raw = &member[1..end];
         if raw.iter().any(|&b| b < 0x20) {
             return None;
         }
-        std::str::from_utf8(raw).ok()?.into()
+        Key::new(std::str::from_utf8(raw).ok()?)
     };
     let rest = member[end + 1..].trim_ascii_start().strip_prefix(b":")?;
     let mut de = serde_json::Deserializer::from_slice(rest);
@@ -308,7 +307,7 @@ impl<'de> Visitor<'de> for IndexVisitor<'_> {
             if self.detected.is_none() {
                 *self.detected = format;
             }
-            entries.insert(key.into_boxed_str(), entry);
+            entries.insert(Key::new(&key), entry);
         }
         Ok(entries)
     }
