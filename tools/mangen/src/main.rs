@@ -14,6 +14,7 @@ fn tools() -> Vec<(Command, ToolDoc)> {
         (csv_shape::command(), csv_shape::DOC),
         (json_map::command(), json_map::DOC),
         (batch_split::command(), batch_split::DOC),
+        (db_extract::command(), db_extract::DOC),
         (index_diff::command(), index_diff::DOC),
     ]
 }

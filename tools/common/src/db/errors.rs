@@ -70,6 +70,11 @@ fn redact_value_quotes(message: &str) -> String {
 
 /// A connection-time failure: `cannot connect to URL: why`.
 fn connect_error(exit: Exit, target: &str, why: &str) -> Error {
+    let mut why = why.to_string();
+    while let Some(start) = why.find(" (os error ") {
+        let end = why[start..].find(')').map_or(why.len(), |e| start + e + 1);
+        why.replace_range(start..end, "");
+    }
     Error::new(exit, format!("cannot connect to {target}: {why}"))
 }
 
