@@ -351,6 +351,36 @@ fn csv_with_tilde_delimiter_and_bom() {
 }
 
 #[test]
+fn csv_in_latin1_is_transcoded() {
+    let wrk = wd();
+    wrk.create("in.csv", b"id;site\nk1;Clinique Ren\xe9e\n");
+    let args = [
+        "--index",
+        "state.json",
+        "--key",
+        "id",
+        "--from",
+        "csv",
+        "-d",
+        ";",
+        "--encoding",
+        "latin1",
+        "in.csv",
+    ];
+    let (emitted, _) = run_ok(&wrk, &args, "");
+    assert_eq!(emitted[0]["site"], "Clinique Ren\u{e9}e");
+    // Without it, the bytes are not UTF-8: exit 65 naming row and column.
+    let utf8 = [&args[..8], &args[10..]].concat();
+    let err = run_fails(&wrk, &utf8, "", 65);
+    assert!(err.contains("in.csv: row 2, column \"site\""), "{err}");
+    let err = run_fails(&wrk, &with(DIFF, &["--encoding", "latin1"]), "", 64);
+    assert!(
+        err.contains("--encoding applies only with --from csv"),
+        "{err}"
+    );
+}
+
+#[test]
 fn csv_errors_name_row_and_column() {
     let wrk = wd();
     let csv = ["--index", "state.json", "--key", "id", "--from", "csv"];
