@@ -1,9 +1,9 @@
-//! Reading the input: each record is parsed, its key found, its hash
-//! computed and its output line (without index-diff's fields) built, then
-//! handed to a [`RecordSink`] in input order.
+//! Reading the input: each record is parsed, its key found and its hash
+//! computed, and a [`RecordSink`] decides, in input order, whether it is
+//! emitted; only then is its output line built.
 //!
-//! (A reading thread beside the diff was tried: on this two-core machine
-//! it gave no speed, as the two threads share one core's resources.)
+//! (A reading thread beside the diff was tried; on the two-core machine it
+//! was measured on, it gave no speed.)
 
 use crate::args::{DiffPlan, Format};
 use crate::diff::index_key;
