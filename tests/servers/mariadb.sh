@@ -25,8 +25,9 @@ url() {
     echo "mysql://$user:$password@127.0.0.1:$port/$database"
 }
 
+# The install gives the system user running it (root, or yourself) socket access as a superuser.
 admin() {
-    mariadb --no-defaults --protocol=socket -S "$socket" -u root "$@"
+    mariadb --no-defaults --protocol=socket -S "$socket" -u "$(id -un)" "$@"
 }
 
 running() {
@@ -34,9 +35,10 @@ running() {
 }
 
 start() {
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "mariadb.sh: error: run as root (the server runs as the mysql user)" >&2
-        exit 77
+    # As root, the server runs as the mysql user; otherwise as the user running the script.
+    local as=()
+    if [ "$(id -u)" -eq 0 ]; then
+        as=(--user=mysql)
     fi
     if running; then
         echo "mariadb.sh: already running on 127.0.0.1:$port" >&2
@@ -48,8 +50,10 @@ start() {
     if [ ! -f "$dir/initialised" ]; then
         rm -rf "$dir"
         mkdir -p "$dir"
-        chown mysql: "$dir"
-        mariadb-install-db --no-defaults --user=mysql --datadir="$data" \
+        if [ "$(id -u)" -eq 0 ]; then
+            chown mysql: "$dir"
+        fi
+        mariadb-install-db --no-defaults "${as[@]}" --datadir="$data" \
             --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 || {
             echo "mariadb.sh: error: mariadb-install-db failed; see $dir/install.log" >&2
             exit 70
@@ -59,7 +63,7 @@ start() {
     rm -f "$socket" "$pidfile"
     # setsid: the server leaves this script's process group, so a test runner's
     # Ctrl-C does not kill it half-way; stop does.
-    setsid mariadbd --no-defaults --user=mysql --datadir="$data" \
+    setsid mariadbd --no-defaults "${as[@]}" --datadir="$data" \
         --port="$port" --bind-address=127.0.0.1 --socket="$socket" --pid-file="$pidfile" \
         --log-error="$dir/server.log" --skip-log-bin --skip-name-resolve \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \

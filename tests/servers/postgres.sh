@@ -18,6 +18,8 @@ data=$dir/data
 user=phtools
 password=phtools-test
 database=phtools_test
+# The cluster's superuser is the system user that runs it (peer authentication).
+if [ "$(id -u)" -eq 0 ]; then superuser=postgres; else superuser=$(id -un); fi
 
 url() {
     echo "postgres://$user:$password@127.0.0.1:$port/$database"
@@ -29,8 +31,14 @@ bindir() {
     echo "${d:-/usr/lib/postgresql/none/bin}"
 }
 
+# As root, the server runs as the postgres user (PostgreSQL refuses root);
+# otherwise as the user running the script.
 as_postgres() {
-    runuser -u postgres -- "$@"
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
 }
 
 running() {
@@ -38,10 +46,6 @@ running() {
 }
 
 start() {
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "postgres.sh: error: run as root (initdb and the server run as the postgres user)" >&2
-        exit 77
-    fi
     if running; then
         echo "postgres.sh: already running on 127.0.0.1:$port" >&2
         return 0
@@ -54,9 +58,11 @@ start() {
     if [ ! -f "$dir/initialised" ]; then
         rm -rf "$dir"
         mkdir -p "$dir"
-        chown postgres: "$dir"
-        # Trust only the postgres user over the socket; everyone else needs a password.
-        as_postgres "$bin/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+        if [ "$(id -u)" -eq 0 ]; then
+            chown postgres: "$dir"
+        fi
+        # Only the superuser's own system user gets in over the socket; everyone else needs a password.
+        as_postgres "$bin/initdb" -D "$data" -U "$superuser" -E UTF8 --locale=C.UTF-8 \
             --auth-local=peer --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 || {
             echo "postgres.sh: error: initdb failed; see $dir/initdb.log" >&2
             exit 70
@@ -70,7 +76,7 @@ start() {
         exit 75
     }
     # The role and database, created once (the script may run again on a kept cluster).
-    as_postgres "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres <<SQL >/dev/null
+    as_postgres "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U "$superuser" -d postgres <<SQL >/dev/null
 SELECT 'CREATE ROLE $user LOGIN PASSWORD ''$password'''
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$user') \gexec
 SELECT 'CREATE DATABASE $database OWNER $user'
