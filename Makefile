@@ -12,7 +12,7 @@ TOOLS   := $(filter-out common mangen,$(notdir $(wildcard tools/*)))
 RELEASE := $(addprefix target/release/,$(TOOLS))
 SCRIPTS := $(shell find pipelines tests bench .ci -type f \( -name '*.sh' -o -name run \) 2>/dev/null)
 
-.PHONY: all build test fmt-check clippy unit examples man man-check shellcheck demo bench install uninstall clean
+.PHONY: all build test fmt-check clippy unit examples scripts man man-check shellcheck demo demo-db bench install uninstall clean
 
 all: build
 
@@ -22,7 +22,7 @@ $(RELEASE) &: Cargo.toml Cargo.lock $(shell find tools -name '*.rs' -o -name Car
 	$(CARGO) build --locked --release $(addprefix -p ,$(TOOLS))
 
 # The order is the one CI relies on: cheap checks first.
-test: fmt-check clippy unit examples man-check shellcheck
+test: fmt-check clippy unit examples scripts man-check shellcheck
 
 fmt-check:
 	$(CARGO) fmt --all --check
@@ -37,6 +37,10 @@ unit:
 examples:
 	tests/examples.sh README.md target/debug
 
+# Script-level checks, against the same debug binaries.
+scripts:
+	tests/demo-db.sh target/debug
+
 man:
 	$(CARGO) run --locked -q -p mangen -- man
 
@@ -47,7 +51,13 @@ shellcheck:
 	tests/ensure-packages.sh shellcheck:shellcheck
 	shellcheck -x $(SCRIPTS)
 
-demo: build
+# The deterministic SQLite demo database of synthetic patients (flows 1-3 and 5).
+demo-db: data/demo.sqlite
+
+data/demo.sqlite: pipelines/demo-db/demo-db.sql pipelines/demo-db/build.sh
+	pipelines/demo-db/build.sh $@
+
+demo: build demo-db
 	pipelines/demo.sh
 
 bench: build
@@ -63,4 +73,4 @@ uninstall:
 
 clean:
 	$(CARGO) clean
-	rm -rf bench/data bench/out demo-out
+	rm -rf bench/data bench/out demo-out data/demo.sqlite

@@ -13,6 +13,15 @@ mkdir -p "$out"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+step "db-extract: the first appointments of the demo day from the demo database (make demo-db; synthetic people)"
+db-extract --db sqlite:data/demo.sqlite \
+    --query 'SELECT a.start_datetime, p.last_name, p.first_name, a.hash, a.business_code
+             FROM appointments a JOIN patients p ON p.id = a.patient_id
+             WHERE a.start_datetime >= ? AND a.start_datetime < ? ORDER BY a.start_datetime, a.id' \
+    --param 2020-05-07 --param 2020-05-08 > "$out/appointments.csv"
+head -n 4 "$out/appointments.csv"
+echo "... $(($(wc -l < "$out/appointments.csv") - 1)) appointments in all"
+
 step "csv-shape: the Business Request template, trailing empty rows dropped, required columns checked"
 csv-shape --skip-empty-rows --require business_code,hash \
     --select business_code,business_name,slots_requested,approved_confirm,slots_approved \
