@@ -11,6 +11,7 @@ pub mod error;
 pub mod io;
 pub mod lock;
 pub mod ndjson;
+pub mod retry;
 pub mod secret;
 
 #[cfg(feature = "csv")]
