@@ -19,6 +19,9 @@ pub struct ToolDoc {
     pub examples: &'static [Example],
     /// Environment variables the tool reads, with their meaning.
     pub environment: &'static [(&'static str, &'static str)],
+    /// Paragraphs for SECURITY, after ENVIRONMENT: what the tool trusts,
+    /// verifies and refuses (empty for tools that need no such section).
+    pub security: &'static [&'static str],
     /// The exit codes that apply to this tool (0 is always listed).
     pub exit_codes: &'static [Exit],
     /// Extra text for the one-line exit summary in `--help`, e.g. ", 69 rejected".

@@ -73,7 +73,8 @@ fn generate(dir: &Path, check: bool) -> std::io::Result<Vec<String>> {
     Ok(stale)
 }
 
-/// NAME, SYNOPSIS, DESCRIPTION, OPTIONS, EXAMPLES, ENVIRONMENT, EXIT STATUS, SEE ALSO.
+/// NAME, SYNOPSIS, DESCRIPTION, OPTIONS, EXAMPLES, ENVIRONMENT, SECURITY (when
+/// the tool has one), EXIT STATUS, SEE ALSO.
 fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io::Result<()> {
     // The examples get their own section; keep them out of the option list.
     let command = command.clone().after_help("").after_long_help("");
@@ -108,6 +109,12 @@ fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io:
     for (name, meaning) in doc.environment {
         roff.control("TP", []).text([bold(*name)]);
         roff.text([roman(*meaning)]);
+    }
+    if !doc.security.is_empty() {
+        roff.control("SH", ["SECURITY"]);
+        for paragraph in doc.security {
+            roff.control("PP", []).text([roman(*paragraph)]);
+        }
     }
     roff.control("SH", ["EXIT STATUS"]);
     for (exit, meaning) in Exit::TABLE {
