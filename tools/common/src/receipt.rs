@@ -21,6 +21,33 @@ pub struct Receipt {
     pub time: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// A mail's Message-ID header, with its angle brackets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// A mail's envelope recipients (To, Cc and Bcc).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Vec<String>>,
+    /// The files a mail carried, each with its own size and hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<FileDigest>>,
+}
+
+/// A file inside a delivered item (a mail's attachment): name, size, hash.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FileDigest {
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl FileDigest {
+    pub fn of(name: &str, bytes: &[u8]) -> FileDigest {
+        FileDigest {
+            name: name.into(),
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+        }
+    }
 }
 
 impl Receipt {
@@ -89,6 +116,29 @@ mod tests {
             "\"sha256\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\""
         ));
         assert!(!text.contains("dry_run"));
+        assert!(!text.contains("message_id") && !text.contains("attachments"));
+        Ok(())
+    }
+
+    #[test]
+    fn mail_fields_are_additive() -> io::Result<()> {
+        let r = Receipt {
+            message_id: Some("<a@b>".into()),
+            recipients: Some(vec!["x@b".into()]),
+            attachments: Some(vec![FileDigest::of("a.csv", b"abc")]),
+            ..Receipt::for_bytes("t", "smtp://h:587", "<a@b>", b"mail")
+        };
+        let mut out = Vec::new();
+        r.write_to(&mut out)?;
+        let v: serde_json::Value = serde_json::from_slice(&out)?;
+        assert_eq!(v["message_id"], "<a@b>");
+        assert_eq!(v["recipients"][0], "x@b");
+        assert_eq!(v["attachments"][0]["name"], "a.csv");
+        assert_eq!(v["attachments"][0]["bytes"], 3);
+        assert_eq!(
+            v["attachments"][0]["sha256"],
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         Ok(())
     }
 }
