@@ -14,7 +14,7 @@ if [ $# -eq 0 ]; then
     exit 64
 fi
 here=$(cd "$(dirname "$0")" && pwd)
-servers=(postgres mariadb smtp)
+servers=(postgres mariadb smtp sshd)
 started=()
 
 # shellcheck disable=SC2317  # called by the EXIT trap
@@ -37,7 +37,7 @@ for s in "${servers[@]}"; do
     eval "$("$here/$s.sh" env)"
 done
 echo "with-servers: ${servers[*]} up in $((SECONDS - begin))s" >&2
-export TEST_POSTGRES_URL TEST_MARIADB_URL TEST_SMTP_STARTTLS TEST_SMTP_IMPLICIT TEST_SMTP_PLAIN TEST_SMTP_USER TEST_SMTP_PASSWORD TEST_SMTP_CA TEST_SMTP_MAILDIR TEST_SMTP_LOG
+export TEST_POSTGRES_URL TEST_MARIADB_URL TEST_SMTP_STARTTLS TEST_SMTP_IMPLICIT TEST_SMTP_PLAIN TEST_SMTP_USER TEST_SMTP_PASSWORD TEST_SMTP_CA TEST_SMTP_MAILDIR TEST_SMTP_LOG TEST_SFTP_URL TEST_SFTP_DIR
 
 status=0
 "$@" || status=$?
