@@ -12,13 +12,17 @@ TOOLS   := $(filter-out common mangen,$(notdir $(wildcard tools/*)))
 RELEASE := $(addprefix target/release/,$(TOOLS))
 SCRIPTS := $(shell find pipelines tests bench .ci -type f \( -name '*.sh' -o -name run \) 2>/dev/null)
 
-.PHONY: all build test fmt-check clippy unit examples scripts man man-check shellcheck demo demo-db bench install uninstall clean
+.PHONY: all build build-deps test fmt-check clippy unit examples scripts man man-check shellcheck demo demo-db bench install uninstall clean
 
 all: build
 
-build: $(RELEASE)
+build: build-deps $(RELEASE)
 
-$(RELEASE) &: Cargo.toml Cargo.lock $(shell find tools -name '*.rs' -o -name Cargo.toml)
+# The system headers -sys crates compile against: OpenSSL for libssh2 (sftp-put).
+build-deps:
+	tests/ensure-packages.sh pkg-config:pkg-config /usr/include/openssl/ssl.h:libssl-dev
+
+$(RELEASE) &: Cargo.toml Cargo.lock $(shell find tools -name '*.rs' -o -name Cargo.toml) | build-deps
 	$(CARGO) build --locked --release $(addprefix -p ,$(TOOLS))
 
 # The order is the one CI relies on: cheap checks first.
@@ -27,10 +31,10 @@ test: fmt-check clippy unit examples scripts man-check shellcheck
 fmt-check:
 	$(CARGO) fmt --all --check
 
-clippy:
+clippy: build-deps
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-unit:
+unit: build-deps
 	tests/servers/with-servers.sh $(CARGO) test --locked --workspace
 
 # The README's console transcripts, run against the debug binaries the unit tests built.
@@ -41,10 +45,10 @@ examples:
 scripts:
 	tests/demo-db.sh target/debug
 
-man:
+man: build-deps
 	$(CARGO) run --locked -q -p mangen -- man
 
-man-check:
+man-check: build-deps
 	$(CARGO) run --locked -q -p mangen -- --check man
 
 shellcheck:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install Debian packages for commands that are missing: ensure-packages.sh CMD:PACKAGE ...
+# CMD may also be the absolute path of a file the package installs (a header).
 # Used by `make test` and `make bench` so that a fresh Debian machine needs nothing by hand.
 set -euo pipefail
 
@@ -7,7 +8,7 @@ missing=()
 for pair in "$@"; do
     cmd=${pair%%:*}
     pkg=${pair#*:}
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    command -v "$cmd" >/dev/null 2>&1 || [ -f "$cmd" ] || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

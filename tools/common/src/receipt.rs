@@ -18,6 +18,9 @@ pub struct Receipt {
     pub remote_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<i64>,
+    /// Where a file transfer put the file on the server (sftp-put).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_path: Option<String>,
     pub time: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
