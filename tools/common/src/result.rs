@@ -51,6 +51,10 @@ pub struct RecordResult {
     /// error class, a column name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A dry run's result: what would have happened, with nothing written.
+    /// Never counts as delivered, whatever `ok` says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }
 
 /// The fields a result copies from its record.
@@ -90,6 +94,11 @@ impl RecordResult {
     pub fn with_error(mut self, error: impl Into<String>) -> Self {
         self.error = Some(error.into());
         self
+    }
+
+    /// Whether the record reached the remote: accepted, and not in a dry run.
+    pub fn delivered(&self) -> bool {
+        self.ok && !self.dry_run
     }
 
     /// The remote id to keep: the one the remote gave, else the known one.
@@ -133,7 +142,7 @@ impl RecordResult {
             Some(_) => return Err("\"ok\" is not true or false".into()),
         }
         serde_json::from_value(Value::Object(map)).map_err(|_| {
-            "a field has the wrong type (_op, _hash, _remote_id and remote_id are strings or null, status a whole number, error a string)"
+            "a field has the wrong type (_op, _hash, _remote_id and remote_id are strings or null, status a whole number, error a string, dry_run true or false)"
                 .to_string()
         })
     }
@@ -226,5 +235,24 @@ mod tests {
         }
         let ok = RecordResult::parse(br#"{"_key":"k","ok":true,"remote_id":7,"extra":1}"#);
         assert_eq!(ok.map(|r| r.remote_id), Ok(Some("7".to_string())));
+    }
+
+    #[test]
+    fn dry_run_is_written_only_when_set_and_never_delivered() -> io::Result<()> {
+        let rec = record(json!({"_key": "k1"}));
+        let mut out = Vec::new();
+        RecordResult::for_record(&rec, true).write_to(&mut out)?;
+        assert!(!String::from_utf8_lossy(&out).contains("dry_run"));
+        let dry = RecordResult {
+            dry_run: true,
+            ..RecordResult::for_record(&rec, true)
+        };
+        let mut out = Vec::new();
+        dry.write_to(&mut out)?;
+        assert!(String::from_utf8_lossy(&out).contains("\"dry_run\":true"));
+        let back = RecordResult::parse(&out);
+        assert_eq!(back.as_ref().map(RecordResult::delivered), Ok(false));
+        assert_eq!(back.map(|r| r.ok), Ok(true));
+        Ok(())
     }
 }

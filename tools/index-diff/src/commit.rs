@@ -136,7 +136,8 @@ fn parse_outcome(line: &[u8]) -> Result<Outcome, String> {
     };
     Ok(Outcome {
         key,
-        ok: result.ok,
+        // A dry run delivered nothing.
+        ok: result.delivered(),
         deleted,
         hash,
         remote_id: result.effective_remote_id().map(Into::into),
