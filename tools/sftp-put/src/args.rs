@@ -142,6 +142,12 @@ impl Options {
     pub fn from_matches(matches: &ArgMatches) -> Result<Options> {
         let args = Args::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
         let sources = sources(&args)?;
+        // Flags alone first, so that their mistakes show whatever the environment holds.
+        let fingerprints = args
+            .host_key_sha256
+            .iter()
+            .map(|fp| parse_fingerprint(fp))
+            .collect::<Result<Vec<_>>>()?;
         let prefix = args.env_prefix.trim_end_matches('_');
         if prefix.is_empty()
             || !prefix
@@ -197,7 +203,7 @@ impl Options {
             )));
         }
 
-        let trust = if args.host_key_sha256.is_empty() {
+        let trust = if fingerprints.is_empty() {
             let path = match args
                 .known_hosts
                 .clone()
@@ -208,12 +214,7 @@ impl Options {
             };
             Trust::KnownHosts(path)
         } else {
-            Trust::Fingerprints(
-                args.host_key_sha256
-                    .iter()
-                    .map(|fp| parse_fingerprint(fp))
-                    .collect::<Result<_>>()?,
-            )
+            Trust::Fingerprints(fingerprints)
         };
 
         Ok(Options {

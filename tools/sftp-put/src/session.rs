@@ -168,11 +168,20 @@ fn read_known_hosts(
                 "host key of {} unknown: cannot read {}: {} (there is no trust on first use: add the server's key after checking its fingerprint, or give --host-key-sha256)",
                 known_hosts::host_entry_name(&options.host, options.port),
                 path.display(),
-                e.kind()
+                describe_io(&e)
             ),
         )
     })?;
     Ok(known_hosts::keys_for(&text, &options.host, options.port))
+}
+
+/// An I/O error without Rust's " (os error N)".
+fn describe_io(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
 }
 
 /// The host key algorithms to offer: those of the keys trusted for this
