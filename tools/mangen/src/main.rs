@@ -16,6 +16,7 @@ fn tools() -> Vec<(Command, ToolDoc)> {
         (batch_split::command(), batch_split::DOC),
         (db_extract::command(), db_extract::DOC),
         (index_diff::command(), index_diff::DOC),
+        (smtp_send::command(), smtp_send::DOC),
         (sftp_put::command(), sftp_put::DOC),
     ]
 }
