@@ -18,6 +18,7 @@ fn tools() -> Vec<(Command, ToolDoc)> {
         (index_diff::command(), index_diff::DOC),
         (smtp_send::command(), smtp_send::DOC),
         (sftp_put::command(), sftp_put::DOC),
+        (db_load::command(), db_load::DOC),
     ]
 }
 
