@@ -10,8 +10,10 @@ use ssh2::{ErrorCode, MethodType, Session};
 use std::net::{TcpStream, ToSocketAddrs};
 
 /// Ciphers, best first: authenticated or counter modes only, never CBC,
-/// arcfour or none, whatever the server would accept.
-const CIPHERS: &str = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr";
+/// arcfour or none, whatever the server would accept. chacha20-poly1305
+/// first, as OpenSSH orders them: it costs libssh2 about half the CPU of
+/// its AES-GCM, which runs through OpenSSL one block at a time.
+const CIPHERS: &str = "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr";
 /// Host key algorithms when the trusted key's type is not known
 /// (--host-key-sha256): the modern ones first.
 const HOST_KEY_ORDER: &[&str] = &[

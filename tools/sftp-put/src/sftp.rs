@@ -259,8 +259,10 @@ impl<C: Read + Write> Sftp<C> {
                 && bytes_in_flight + self.chunk <= MAX_IN_FLIGHT_BYTES
             {
                 let id = self.id();
-                // Header, then the data read straight into the packet.
+                // Length, header, then the data read straight into the
+                // packet, so that each request is one write to the channel.
                 packet.clear();
+                packet.extend_from_slice(&[0; 4]);
                 let mut header = Packet::new(FXP_WRITE);
                 header.u32(id).string(&handle.0).u64(offset);
                 packet.extend_from_slice(&header.body);
@@ -274,8 +276,8 @@ impl<C: Read + Write> Sftp<C> {
                 packet.truncate(data_at + n);
                 progress(&packet[data_at..]);
                 packet[data_at - 4..data_at].copy_from_slice(&(n as u32).to_be_bytes());
-                let length = (packet.len() as u32).to_be_bytes();
-                self.channel.write_all(&length).map_err(|e| Err(e.into()))?;
+                let length = (packet.len() as u32 - 4).to_be_bytes();
+                packet[..4].copy_from_slice(&length);
                 self.channel.write_all(&packet).map_err(|e| Err(e.into()))?;
                 in_flight.push_back((id, n));
                 bytes_in_flight += n;
