@@ -151,6 +151,35 @@ index_lines=$(bash -c "$index_diff" | wc -l)
 compare "index-diff snapshot vs index" - "$index_diff" \
     mlr "mlr --icsv --ojsonl join --np --ul --ur -j id -f $CSV $SNAPSHOT"
 
+# sftp-put: a 200 MB file to OpenSSH's sshd on loopback, against OpenSSH's
+# sftp -b with the same server, key and known_hosts. The server is
+# tests/servers/sshd.sh, started here when it is not running and then
+# stopped again at the end.
+sftp_bench() {
+    local sshd=tests/servers/sshd.sh file=$data/sftp-200MB.bin dir port user
+    if ! "$sshd" status; then
+        "$sshd" start || { log "sshd did not start: sftp-put skipped"; return 0; }
+        SFTP_BENCH_STARTED=1
+        trap 'tests/servers/sshd.sh stop' EXIT
+    fi
+    eval "$("$sshd" env)"
+    dir=$TEST_SFTP_DIR
+    user=${TEST_SFTP_URL#sftp://}
+    user=${user%@*}
+    port=${TEST_SFTP_URL##*:}
+    [ -s "$file" ] || head -c 200000000 /dev/urandom > "$file"
+    printf 'put %s sftp-bench-peer.bin\n' "$file" > "$out/sftp.batch"
+    compare "sftp-put 200 MB upload" 0.9x \
+        "$bin/sftp-put --host 127.0.0.1 --port $port --user $user --identity $dir/client_key --known-hosts $dir/known_hosts --name sftp-bench.bin $file" \
+        sftp "sftp -q -b $out/sftp.batch -i $dir/client_key -o UserKnownHostsFile=$dir/known_hosts -o BatchMode=yes -P $port $user@127.0.0.1"
+    rm -f "$dir/home/sftp-bench.bin" "$dir/home/sftp-bench-peer.bin"
+    if [ "${SFTP_BENCH_STARTED:-}" = 1 ]; then
+        "$sshd" stop
+        trap - EXIT
+    fi
+}
+sftp_bench
+
 # Streaming: peak memory of csv-shape on a tenth of the rows against all of them.
 head -n $((rows / 10 + 1)) "$CSV" > "$out/tenth.csv"
 best_of "$bin/csv-shape --to ndjson $out/tenth.csv"; small_rss=$RSS_KB
