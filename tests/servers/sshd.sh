@@ -10,7 +10,7 @@
 # when the server already runs; stop is a no-op when it does not. SFTP goes
 # through internal-sftp, starting in the folder the tests read (home/).
 # env prints the server and the folder holding its files:
-#   export TEST_SFTP_URL=sftp://phtools-sftp@127.0.0.1:52222
+#   export TEST_SFTP_URL=sftp://phtools-sftp-1a2b3c4d@127.0.0.1:52222
 #   export TEST_SFTP_DIR=/tmp/phtools-servers/sshd
 # In that folder: client_key (the user's private key), password,
 # known_hosts (the host key, as ssh-keyscan would give it), host_key.pub,
@@ -28,7 +28,14 @@ port=${PHTOOLS_SSHD_PORT:-52222}
 base=${TMPDIR:-/tmp}/phtools-servers
 dir=$base/sshd
 pidfile=$dir/sshd.pid
-if [ "$(id -u)" -eq 0 ]; then user=phtools-sftp; else user=$(id -un); fi
+# As root, one test user per state folder: a run with another TMPDIR (and
+# PHTOOLS_SSHD_PORT) gets a user of its own instead of resetting the
+# password and home of this one.
+if [ "$(id -u)" -eq 0 ]; then
+    user=phtools-sftp-$(printf '%s' "$dir" | sha256sum | cut -c1-8)
+else
+    user=$(id -un)
+fi
 
 running() {
     [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null

@@ -718,15 +718,19 @@ fn dry_run_connects_and_logs_in_but_writes_nothing() {
     assert!(err.contains("does not exist"), "{err}");
 }
 
-#[test]
-fn sshd_gone_mid_transfer_leaves_no_file_under_the_final_name() {
-    let Some(s) = Server::get() else { return };
-    let _g = SESSIONS.write().unwrap_or_else(|e| e.into_inner());
+/// Start uploading a sparse file of `size` bytes named big.bin into the
+/// test's folder, and kill the server's session processes once its
+/// temporary file is growing. Gives the tool's output.
+fn upload_and_kill_the_session(
+    s: &Server,
+    test: &str,
+    size: u64,
+    retries: &str,
+) -> (Output, PathBuf) {
     let w = Workdir::new(BIN);
-    let (remote, folder) = s.folder("killed");
-    // 2 GiB that cost no disk here (sparse); the upload is stopped early.
+    let (remote, folder) = s.folder(test);
     let big = fs::File::create(w.path("big.bin")).unwrap();
-    big.set_len(2 << 30).unwrap();
+    big.set_len(size).unwrap();
     let mut child = Command::new(BIN)
         .current_dir(w.root())
         .env_remove("SSH_AUTH_SOCK")
@@ -737,14 +741,13 @@ fn sshd_gone_mid_transfer_leaves_no_file_under_the_final_name() {
             &remote,
             "--mkdir",
             "--retries",
-            "0",
+            retries,
             "big.bin",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the temporary file is growing on the server.
     let start = Instant::now();
     loop {
         let growing = fs::read_dir(&folder).ok().and_then(|entries| {
@@ -766,9 +769,17 @@ fn sshd_gone_mid_transfer_leaves_no_file_under_the_final_name() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    let killed = kill_sessions(&s);
+    let killed = kill_sessions(s);
     assert!(killed > 0, "no session process of sshd found");
-    let out = child.wait_with_output().unwrap();
+    (child.wait_with_output().unwrap(), folder)
+}
+
+#[test]
+fn sshd_gone_mid_transfer_leaves_no_file_under_the_final_name() {
+    let Some(s) = Server::get() else { return };
+    let _g = SESSIONS.write().unwrap_or_else(|e| e.into_inner());
+    // 2 GiB that cost no disk here (sparse); the upload is stopped early.
+    let (out, folder) = upload_and_kill_the_session(&s, "killed", 2 << 30, "0");
     let err = check_failure(&out, 75, &[]);
     assert!(
         err.contains("connection lost") || err.contains("uploading"),
@@ -776,6 +787,25 @@ fn sshd_gone_mid_transfer_leaves_no_file_under_the_final_name() {
     );
     let names = names_in(&folder);
     assert!(!names.contains(&"big.bin".to_string()), "{names:?}");
+}
+
+#[test]
+fn a_lost_connection_is_retried_and_the_stale_temporary_file_removed() {
+    let Some(s) = Server::get() else { return };
+    let _g = SESSIONS.write().unwrap_or_else(|e| e.into_inner());
+    let size = 48 << 20;
+    let (out, folder) = upload_and_kill_the_session(&s, "killed-retried", size, "2");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.starts_with("sftp-put: warning: "), "{err}");
+    assert!(err.contains("retry 1 of 2"), "{err}");
+    let receipts = ndjson_values(&stdout_of(&out));
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0]["bytes"], size);
+    // Only the whole file: the killed attempt's temporary file is gone.
+    assert_eq!(names_in(&folder), ["big.bin"]);
+    assert_eq!(fs::metadata(folder.join("big.bin")).unwrap().len(), size);
+    let _ = fs::remove_dir_all(&folder);
 }
 
 #[test]
