@@ -32,7 +32,7 @@ pub struct Args {
     pub host: Option<String>,
 
     /// The server's port [env: P_PORT] [default: 22].
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 
     /// The user to log in as [env: P_USERNAME].
@@ -169,7 +169,9 @@ impl Options {
             (None, Some(text)) => text
                 .trim()
                 .parse()
-                .map_err(|_| Error::config(format!("{} is not a port number", var("PORT"))))?,
+                .ok()
+                .filter(|&port: &u16| port > 0)
+                .ok_or_else(|| Error::config(format!("{} is not a port number", var("PORT"))))?,
             (None, None) => 22,
         };
         let user = args
@@ -241,20 +243,22 @@ impl Options {
         })
     }
 
-    /// Where the receipts say the files went: sftp://user@host:port/dir.
+    /// Where the receipts say the files went, as an SFTP URI: the path is
+    /// absolute, and `/~/` starts one relative to the login folder.
     pub fn target(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
         };
-        let dir = self.remote_dir.trim_start_matches('/');
-        let absolute = if self.remote_dir.starts_with('/') {
-            "/"
+        let path = if self.remote_dir.starts_with('/') {
+            self.remote_dir.clone()
+        } else if self.remote_dir.is_empty() {
+            "/~".to_string()
         } else {
-            ""
+            format!("/~/{}", self.remote_dir)
         };
-        format!("sftp://{}@{host}:{}/{absolute}{dir}", self.user, self.port)
+        format!("sftp://{}@{host}:{}{path}", self.user, self.port)
     }
 
     /// The remote path of a file named `name` in the remote folder.

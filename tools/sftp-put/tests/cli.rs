@@ -225,7 +225,7 @@ fn uploads_arrive_with_the_same_bytes_and_a_receipt_each() {
     assert_eq!(r["remote_path"], format!("{remote}/big.bin"));
     assert_eq!(
         r["target"],
-        format!("sftp://{}@{}:{}/{remote}", s.user, s.host, s.port)
+        format!("sftp://{}@{}:{}/~/{remote}", s.user, s.host, s.port)
     );
     assert!(r.get("dry_run").is_none());
     assert_eq!(receipts[0]["name"], "patient_appointments.csv");
@@ -705,6 +705,17 @@ fn dry_run_connects_and_logs_in_but_writes_nothing() {
     assert_eq!(receipts[0]["dry_run"], true);
     assert_eq!(receipts[0]["sha256"], sha256_hex(b"x\n1\n"));
     assert!(!folder.exists());
+    // An absolute folder: the target's path has no ~.
+    let home = s.dir.join("home").display().to_string();
+    let receipts = ok(
+        s.with_key(&w),
+        &["--dry-run", "--remote-dir", &home, "a.csv"],
+    );
+    assert_eq!(
+        receipts[0]["target"],
+        format!("sftp://{}@{}:{}{home}", s.user, s.host, s.port)
+    );
+    assert_eq!(receipts[0]["remote_path"], format!("{home}/a.csv"));
     // The dry run still checks the host key and the login.
     let mut cmd = s.command(&w);
     cmd.args(["--identity", "a.csv", "--known-hosts", &s.known_hosts()]);
