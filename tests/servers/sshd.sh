@@ -156,6 +156,11 @@ case "${1:-}" in
     stop) stop ;;
     status) running ;;
     env)
+        # The user this folder's server was set up for, which a server
+        # started by an older version of this script may name differently.
+        if [ -f "$dir/sshd_config" ]; then
+            user=$(awk '$1 == "AllowUsers" { print $2; exit }' "$dir/sshd_config")
+        fi
         echo "export TEST_SFTP_URL=sftp://$user@127.0.0.1:$port"
         echo "export TEST_SFTP_DIR=$dir"
         ;;
