@@ -98,20 +98,11 @@ pub struct Options {
 impl Options {
     pub fn from_matches(matches: &ArgMatches) -> Result<Options> {
         let args = Args::from_arg_matches_checked(matches)?;
-        let Some(text) = args.db.as_deref().filter(|t| !t.trim().is_empty()) else {
-            return Err(Error::config(
-                "no database: give --db URL or set DATABASE_URL",
-            ));
-        };
-        let mut url = DbUrl::parse(text)?;
-        if url.has_password() && matches.value_source("db") == Some(ValueSource::CommandLine) {
-            return Err(Error::usage(
-                "--db has a password, which other users see in ps: put the URL in DATABASE_URL, or the password in a variable named by --password-env",
-            ));
-        }
-        if let Some(name) = &args.password_env {
-            url.set_password(common::secret::from_env(name)?);
-        }
+        let url = DbUrl::from_flags(
+            args.db.as_deref(),
+            matches.value_source("db") == Some(ValueSource::CommandLine),
+            args.password_env.as_deref(),
+        )?;
         let named = args
             .named
             .iter()

@@ -158,6 +158,32 @@ impl DbUrl {
         })
     }
 
+    /// The URL a tool connects to, from `--db` (or `DATABASE_URL`, which
+    /// clap fills in) and `--password-env`. No URL is a configuration error
+    /// (78). A password in a URL typed on the command line is refused (64),
+    /// since every user on the machine can read command lines in ps.
+    pub fn from_flags(
+        db: Option<&str>,
+        db_on_command_line: bool,
+        password_env: Option<&str>,
+    ) -> Result<DbUrl> {
+        let Some(text) = db.filter(|t| !t.trim().is_empty()) else {
+            return Err(Error::config(
+                "no database: give --db URL or set DATABASE_URL",
+            ));
+        };
+        let mut url = DbUrl::parse(text)?;
+        if url.has_password() && db_on_command_line {
+            return Err(Error::usage(
+                "--db has a password, which other users see in ps: put the URL in DATABASE_URL, or the password in a variable named by --password-env",
+            ));
+        }
+        if let Some(name) = password_env {
+            url.set_password(crate::secret::from_env(name)?);
+        }
+        Ok(url)
+    }
+
     /// Whether the URL carries a password.
     pub fn has_password(&self) -> bool {
         self.password.is_some()
