@@ -2,14 +2,14 @@
 //! TINYINT(1), which MariaDB also calls BOOLEAN, is a number: the protocol
 //! does not tell it from a small integer.
 
-use crate::output::{Cell, RowWriter, float, write_time};
+use crate::output::{Cell, RowWriter, float, push_digits, push_int, write_time};
 use common::db::errors::mysql_error;
 use common::db::{BoundQuery, Redactor};
 use common::{Error, Result};
 use mysql::consts::ColumnType as T;
 use mysql::prelude::Queryable;
 use mysql::{Params, Value};
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 /// The binary character set: the column holds bytes, not text.
 const BINARY_CHARSET: u16 = 63;
@@ -90,7 +90,7 @@ pub fn extract(
         )
     };
     let mut result = conn.exec_iter(&stmt, params).map_err(error)?;
-    let mut scratch = String::new();
+    let mut scratch = Vec::new();
     for (index, row) in result.by_ref().enumerate() {
         let row = row.map_err(error)?;
         let row_number = index + 1;
@@ -100,25 +100,25 @@ pub fn extract(
             let cell = match value {
                 Value::NULL => Cell::Null,
                 Value::Int(n) => {
-                    let _ = write!(scratch, "{n}");
+                    push_int(&mut scratch, *n);
                     Cell::Number(&scratch)
                 }
                 Value::UInt(n) => {
-                    let _ = write!(scratch, "{n}");
+                    push_digits(&mut scratch, *n, 1);
                     Cell::Number(&scratch)
                 }
                 Value::Float(f) => {
                     if float(*f, &mut scratch) {
                         Cell::Number(&scratch)
                     } else {
-                        Cell::Text(&scratch)
+                        Cell::Formatted(&scratch)
                     }
                 }
                 Value::Double(f) => {
                     if float(*f, &mut scratch) {
                         Cell::Number(&scratch)
                     } else {
-                        Cell::Text(&scratch)
+                        Cell::Formatted(&scratch)
                     }
                 }
                 Value::Bytes(bytes) if *shape == Shape::Bytes => Cell::Bytes(bytes),
@@ -130,7 +130,7 @@ pub fn extract(
                         ))
                     })?;
                     if *shape == Shape::Number {
-                        Cell::Number(text)
+                        Cell::Number(text.as_bytes())
                     } else {
                         Cell::Text(text)
                     }
@@ -138,7 +138,7 @@ pub fn extract(
                 Value::Date(year, month, day, hour, minute, second, micros) => {
                     let _ = write!(scratch, "{year:04}-{month:02}-{day:02}");
                     if *shape != Shape::Date {
-                        scratch.push('T');
+                        scratch.push(b'T');
                         write_time(
                             &mut scratch,
                             u64::from(*hour),
@@ -147,11 +147,11 @@ pub fn extract(
                             *micros,
                         );
                     }
-                    Cell::Text(&scratch)
+                    Cell::Formatted(&scratch)
                 }
                 Value::Time(negative, days, hours, minutes, seconds, micros) => {
                     if *negative {
-                        scratch.push('-');
+                        scratch.push(b'-');
                     }
                     let hours = u64::from(*days) * 24 + u64::from(*hours);
                     write_time(
@@ -161,7 +161,7 @@ pub fn extract(
                         u32::from(*seconds),
                         *micros,
                     );
-                    Cell::Text(&scratch)
+                    Cell::Formatted(&scratch)
                 }
             };
             writer.cell(cell)?;

@@ -3,17 +3,20 @@
 use crate::args::Format;
 use common::io::Output;
 use common::{Error, Result};
-use std::fmt::Write as _;
 use std::io::Write;
 
 /// One value of a row, already in its output form.
 #[derive(Clone, Copy, Debug)]
 pub enum Cell<'a> {
     Null,
-    /// A number in exact decimal text: a bare JSON number in NDJSON.
-    Number(&'a str),
+    /// A number in exact decimal text (ASCII digits, sign, point, exponent):
+    /// a bare JSON number in NDJSON.
+    Number(&'a [u8]),
     Bool(bool),
     Text(&'a str),
+    /// Text that db-extract formatted itself (dates, times, uuids, NaN):
+    /// ASCII that needs neither CSV quotes nor JSON escapes.
+    Formatted(&'a [u8]),
     /// Binary: base64 text.
     Bytes(&'a [u8]),
 }
@@ -116,7 +119,8 @@ impl RowWriter {
                 *column += 1;
                 match cell {
                     Cell::Null => {}
-                    Cell::Number(t) | Cell::Text(t) => push_csv_field(line, t.as_bytes()),
+                    Cell::Number(t) | Cell::Formatted(t) => line.extend_from_slice(t),
+                    Cell::Text(t) => push_csv_field(line, t.as_bytes()),
                     Cell::Bool(true) => line.extend_from_slice(b"true"),
                     Cell::Bool(false) => line.extend_from_slice(b"false"),
                     Cell::Bytes(b) => {
@@ -133,10 +137,15 @@ impl RowWriter {
                 *column += 1;
                 match cell {
                     Cell::Null => line.extend_from_slice(b"null"),
-                    Cell::Number(t) => line.extend_from_slice(t.as_bytes()),
+                    Cell::Number(t) => line.extend_from_slice(t),
                     Cell::Bool(true) => line.extend_from_slice(b"true"),
                     Cell::Bool(false) => line.extend_from_slice(b"false"),
                     Cell::Text(t) => common::ndjson::write_json_string(line, t.as_bytes()),
+                    Cell::Formatted(t) => {
+                        line.push(b'"');
+                        line.extend_from_slice(t);
+                        line.push(b'"');
+                    }
                     Cell::Bytes(b) => {
                         self.scratch.clear();
                         base64(b, &mut self.scratch);
@@ -261,15 +270,19 @@ pub fn base64(bytes: &[u8], out: &mut String) {
 /// infinities as text.
 pub fn float<F: Into<f64> + std::fmt::Display + std::fmt::LowerExp + Copy>(
     value: F,
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) -> bool {
     let wide: f64 = value.into();
     out.clear();
     if wide.is_nan() {
-        out.push_str("NaN");
+        out.extend_from_slice(b"NaN");
         false
     } else if wide.is_infinite() {
-        out.push_str(if wide > 0.0 { "Infinity" } else { "-Infinity" });
+        out.extend_from_slice(if wide > 0.0 {
+            b"Infinity"
+        } else {
+            b"-Infinity"
+        });
         false
     } else {
         let magnitude = wide.abs();
@@ -296,31 +309,87 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// `YYYY-MM-DD` (a year outside 0..=9999 gets a sign, as ISO 8601 extends it).
-pub fn write_date(out: &mut String, (year, month, day): (i64, u32, u32)) {
-    if (0..=9999).contains(&year) {
-        let _ = write!(out, "{year:04}-{month:02}-{day:02}");
-    } else {
-        let _ = write!(out, "{year:+05}-{month:02}-{day:02}");
+/// An integer's decimal digits, without core::fmt (a hot path: every
+/// integer cell of every row).
+pub fn push_int(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
     }
+    push_digits(out, n.unsigned_abs(), 1);
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits.
+pub fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
+    if width == 2 && n < 100 {
+        // Months, days, hours, minutes and seconds.
+        let pair = n as usize * 2;
+        out.extend_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        return;
+    }
+    let mut buf = [b'0'; 20];
+    let mut start = buf.len();
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        start -= 1;
+        buf[start] = b'0' + n as u8;
+    }
+    start = start.min(buf.len().saturating_sub(width));
+    out.extend_from_slice(&buf[start..]);
+}
+
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// `YYYY-MM-DD` (a year outside 0..=9999 gets a sign, as ISO 8601 extends it).
+pub fn write_date(out: &mut Vec<u8>, (year, month, day): (i64, u32, u32)) {
+    if !(0..=9999).contains(&year) {
+        out.push(if year < 0 { b'-' } else { b'+' });
+    }
+    push_digits(out, year.unsigned_abs(), 4);
+    out.push(b'-');
+    push_digits(out, u64::from(month), 2);
+    out.push(b'-');
+    push_digits(out, u64::from(day), 2);
 }
 
 /// `HH:MM:SS` and `.ffffff` without trailing zeros when there is a fraction.
-pub fn write_time(out: &mut String, hours: u64, minutes: u32, seconds: u32, micros: u32) {
-    let _ = write!(out, "{hours:02}:{minutes:02}:{seconds:02}");
+pub fn write_time(out: &mut Vec<u8>, hours: u64, minutes: u32, seconds: u32, micros: u32) {
+    push_digits(out, hours, 2);
+    out.push(b':');
+    push_digits(out, u64::from(minutes), 2);
+    out.push(b':');
+    push_digits(out, u64::from(seconds), 2);
     if micros != 0 {
-        let fraction = format!("{micros:06}");
-        out.push('.');
-        out.push_str(fraction.trim_end_matches('0'));
+        out.push(b'.');
+        let mut micros = micros;
+        let mut width = 6usize;
+        while micros.is_multiple_of(10) {
+            micros /= 10;
+            width = width.saturating_sub(1);
+        }
+        push_digits(out, u64::from(micros), width);
     }
 }
 
 /// Microseconds since 1970-01-01T00:00:00 to `YYYY-MM-DDTHH:MM:SS[.ffffff]`.
-pub fn write_timestamp_micros(out: &mut String, micros: i64) {
+pub fn write_timestamp_micros(out: &mut Vec<u8>, micros: i64) {
     let days = micros.div_euclid(86_400_000_000);
     let in_day = micros.rem_euclid(86_400_000_000) as u64;
     write_date(out, civil_from_days(days));
-    out.push('T');
+    out.push(b'T');
     let seconds = in_day / 1_000_000;
     write_time(
         out,
@@ -351,7 +420,7 @@ mod tests {
 
     #[test]
     fn floats_are_shortest_and_json() {
-        let mut s = String::new();
+        let mut s = Vec::new();
         let cases: [(f64, &str, bool); 6] = [
             (0.1, "0.1", true),
             (-2.5, "-2.5", true),
@@ -362,10 +431,67 @@ mod tests {
         ];
         for (v, want, finite) in cases {
             assert_eq!(float(v, &mut s), finite);
-            assert_eq!(s, want);
+            assert_eq!(String::from_utf8_lossy(&s), want);
         }
         float(0.1f32, &mut s);
-        assert_eq!(s, "0.1");
+        assert_eq!(s, b"0.1");
+    }
+
+    #[test]
+    fn digits_match_core_fmt() {
+        let mut s = Vec::new();
+        for n in [
+            0,
+            7,
+            -7,
+            10,
+            99,
+            100,
+            12345,
+            -98765,
+            i64::MAX,
+            i64::MIN,
+            1_000_003,
+        ] {
+            s.clear();
+            push_int(&mut s, n);
+            assert_eq!(String::from_utf8_lossy(&s), n.to_string());
+        }
+        for (n, width) in [
+            (0, 2),
+            (5, 2),
+            (42, 2),
+            (7, 4),
+            (2024, 4),
+            (12345, 4),
+            (120, 6),
+        ] {
+            s.clear();
+            push_digits(&mut s, n, width);
+            assert_eq!(String::from_utf8_lossy(&s), format!("{n:0width$}"));
+        }
+        for year in [-12345, -1, 0, 5, 999, 2024, 9999, 10000, 123456] {
+            s.clear();
+            write_date(&mut s, (year, 1, 9));
+            let want = if (0..=9999).contains(&year) {
+                format!("{year:04}-01-09")
+            } else {
+                format!("{year:+05}-01-09")
+            };
+            assert_eq!(String::from_utf8_lossy(&s), want);
+        }
+        for micros in [0, 1, 10, 500_000, 120, 999_999, 100_000] {
+            s.clear();
+            write_time(&mut s, 123, 4, 5, micros);
+            let fraction = format!("{micros:06}");
+            let fraction = fraction.trim_end_matches('0');
+            let want = if micros == 0 {
+                "123:04:05".to_string()
+            } else {
+                format!("123:04:05.{fraction}")
+            };
+            assert_eq!(String::from_utf8_lossy(&s), want);
+        }
     }
 
     #[test]
@@ -402,11 +528,11 @@ mod tests {
         assert_eq!(civil_from_days(19_850), (2024, 5, 7));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        let mut s = String::new();
+        let mut s = Vec::new();
         write_timestamp_micros(&mut s, 1_715_058_000_000_000 + 120);
-        assert_eq!(s, "2024-05-07T05:00:00.00012");
+        assert_eq!(s, b"2024-05-07T05:00:00.00012");
         s.clear();
         write_timestamp_micros(&mut s, -1);
-        assert_eq!(s, "1969-12-31T23:59:59.999999");
+        assert_eq!(s, b"1969-12-31T23:59:59.999999");
     }
 }

@@ -2,14 +2,14 @@
 //! by column type, NUMERIC exactly from its base-10000 digits.
 
 use crate::output::{
-    Cell, RowWriter, civil_from_days, float, write_date, write_time, write_timestamp_micros,
+    Cell, RowWriter, civil_from_days, float, push_digits, push_int, write_date, write_time,
+    write_timestamp_micros,
 };
 use common::db::errors::postgres_error;
 use common::db::{BoundQuery, PgTextParam, Redactor};
 use common::{Error, Result};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, Kind, Type};
-use std::fmt::Write as _;
 
 /// A column's raw bytes, whatever its type.
 struct Raw<'a>(Option<&'a [u8]>);
@@ -129,7 +129,7 @@ pub fn extract(
     writer.header(&names)?;
     let params = query.values.iter().map(|v| PgTextParam(v));
     let mut rows = client.query_raw(&stmt, params).map_err(error)?;
-    let mut scratch = String::new();
+    let mut scratch = Vec::new();
     let mut row_number = 0u64;
     while let Some(row) = rows.next().map_err(error)? {
         row_number += 1;
@@ -160,50 +160,47 @@ fn be<const N: usize>(raw: &[u8]) -> Option<[u8; N]> {
 fn write_value(
     decode: Decode,
     raw: &[u8],
-    s: &mut String,
+    s: &mut Vec<u8>,
     writer: &mut RowWriter,
 ) -> Option<Result<()>> {
     s.clear();
-    let number = |s: &mut String, n: &dyn std::fmt::Display| {
-        let _ = write!(s, "{n}");
-    };
     let cell = match decode {
         Decode::Bool => return Some(writer.cell(Cell::Bool(*raw.first()? != 0))),
         Decode::Int2 => {
-            number(s, &i16::from_be_bytes(be(raw)?));
+            push_int(s, i64::from(i16::from_be_bytes(be(raw)?)));
             Cell::Number(s)
         }
         Decode::Int4 => {
-            number(s, &i32::from_be_bytes(be(raw)?));
+            push_int(s, i64::from(i32::from_be_bytes(be(raw)?)));
             Cell::Number(s)
         }
         Decode::Int8 => {
-            number(s, &i64::from_be_bytes(be(raw)?));
+            push_int(s, i64::from_be_bytes(be(raw)?));
             Cell::Number(s)
         }
         Decode::Oid => {
-            number(s, &u32::from_be_bytes(be(raw)?));
+            push_int(s, i64::from(u32::from_be_bytes(be(raw)?)));
             Cell::Number(s)
         }
         Decode::Float4 => {
             if float(f32::from_be_bytes(be(raw)?), s) {
                 Cell::Number(s)
             } else {
-                Cell::Text(s)
+                Cell::Formatted(s)
             }
         }
         Decode::Float8 => {
             if float(f64::from_be_bytes(be(raw)?), s) {
                 Cell::Number(s)
             } else {
-                Cell::Text(s)
+                Cell::Formatted(s)
             }
         }
         Decode::Numeric => {
             if numeric(raw, s)? {
                 Cell::Number(s)
             } else {
-                Cell::Text(s)
+                Cell::Formatted(s)
             }
         }
         Decode::Text => Cell::Text(std::str::from_utf8(raw).ok()?),
@@ -212,30 +209,32 @@ fn write_value(
             _ => return None,
         },
         Decode::Char => {
-            s.push(char::from(*raw.first()?));
-            Cell::Text(s)
+            // One byte, read as a Latin-1 character; it may need quotes.
+            let mut buf = [0; 4];
+            let c = char::from(*raw.first()?).encode_utf8(&mut buf);
+            return Some(writer.cell(Cell::Text(c)));
         }
         Decode::Bytea => Cell::Bytes(raw),
         Decode::Date => {
             match i32::from_be_bytes(be(raw)?) {
-                i32::MAX => s.push_str("infinity"),
-                i32::MIN => s.push_str("-infinity"),
+                i32::MAX => s.extend_from_slice(b"infinity"),
+                i32::MIN => s.extend_from_slice(b"-infinity"),
                 days => write_date(s, civil_from_days(PG_EPOCH_DAYS + i64::from(days))),
             }
-            Cell::Text(s)
+            Cell::Formatted(s)
         }
         Decode::Timestamp | Decode::TimestampTz => {
             match i64::from_be_bytes(be(raw)?) {
-                i64::MAX => s.push_str("infinity"),
-                i64::MIN => s.push_str("-infinity"),
+                i64::MAX => s.extend_from_slice(b"infinity"),
+                i64::MIN => s.extend_from_slice(b"-infinity"),
                 micros => {
                     write_timestamp_micros(s, micros.checked_add(PG_EPOCH_DAYS * 86_400_000_000)?);
                     if decode == Decode::TimestampTz {
-                        s.push('Z');
+                        s.push(b'Z');
                     }
                 }
             }
-            Cell::Text(s)
+            Cell::Formatted(s)
         }
         Decode::Time | Decode::TimeTz => {
             let micros = u64::try_from(i64::from_be_bytes(be(raw.get(..8)?)?)).ok()?;
@@ -250,25 +249,24 @@ fn write_value(
             if decode == Decode::TimeTz {
                 // Stored as seconds west of UTC.
                 let east = -i64::from(i32::from_be_bytes(be(raw.get(8..12)?)?));
-                let sign = if east < 0 { '-' } else { '+' };
-                let _ = write!(
-                    s,
-                    "{sign}{:02}:{:02}",
-                    east.abs() / 3600,
-                    east.abs() / 60 % 60
-                );
+                s.push(if east < 0 { b'-' } else { b'+' });
+                push_digits(s, east.unsigned_abs() / 3600, 2);
+                s.push(b':');
+                push_digits(s, east.unsigned_abs() / 60 % 60, 2);
             }
-            Cell::Text(s)
+            Cell::Formatted(s)
         }
         Decode::Uuid => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
             let bytes: [u8; 16] = be(raw)?;
             for (i, b) in bytes.iter().enumerate() {
                 if matches!(i, 4 | 6 | 8 | 10) {
-                    s.push('-');
+                    s.push(b'-');
                 }
-                let _ = write!(s, "{b:02x}");
+                s.push(HEX[usize::from(b >> 4)]);
+                s.push(HEX[usize::from(b & 0xf)]);
             }
-            Cell::Text(s)
+            Cell::Formatted(s)
         }
     };
     Some(writer.cell(cell))
@@ -276,7 +274,7 @@ fn write_value(
 
 /// NUMERIC's binary form to exact decimal text with its scale. Some(false)
 /// for NaN and the infinities, which are not JSON numbers.
-fn numeric(raw: &[u8], s: &mut String) -> Option<bool> {
+fn numeric(raw: &[u8], s: &mut Vec<u8>) -> Option<bool> {
     let word = |i: usize| raw.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     let ndigits = usize::from(word(0)?);
     let weight = i64::from(word(2)? as i16);
@@ -284,57 +282,60 @@ fn numeric(raw: &[u8], s: &mut String) -> Option<bool> {
     let dscale = usize::from(word(6)?);
     match sign {
         0xC000 => {
-            s.push_str("NaN");
+            s.extend_from_slice(b"NaN");
             return Some(false);
         }
         0xD000 => {
-            s.push_str("Infinity");
+            s.extend_from_slice(b"Infinity");
             return Some(false);
         }
         0xF000 => {
-            s.push_str("-Infinity");
+            s.extend_from_slice(b"-Infinity");
             return Some(false);
         }
         _ => {}
     }
-    let mut digits = Vec::with_capacity(ndigits);
-    for k in 0..ndigits {
-        let d = word(8 + 2 * k)?;
+    // The base-10000 digits, read in place: group g has weight (weight - g).
+    let digits = raw.get(8..8 + 2 * ndigits)?;
+    let mut nonzero = false;
+    for pair in digits.chunks_exact(2) {
+        let d = u16::from_be_bytes([pair[0], pair[1]]);
         if d > 9999 {
             return None;
         }
-        digits.push(d);
+        nonzero |= d != 0;
     }
-    let digit = |group: i64| -> u16 {
-        // Group g has weight (weight - g); index from the first stored group.
+    let digit = |group: i64| -> u64 {
         usize::try_from(group)
             .ok()
-            .and_then(|g| digits.get(g).copied())
-            .unwrap_or(0)
+            .and_then(|g| digits.get(2 * g..2 * g + 2))
+            .map_or(0, |b| u64::from(u16::from_be_bytes([b[0], b[1]])))
     };
-    if sign == 0x4000 && digits.iter().any(|&d| d != 0) {
-        s.push('-');
+    if sign == 0x4000 && nonzero {
+        s.push(b'-');
     }
     if weight < 0 {
-        s.push('0');
+        s.push(b'0');
     } else {
         for g in 0..=weight {
-            if g == 0 {
-                let _ = write!(s, "{}", digit(g));
-            } else {
-                let _ = write!(s, "{:04}", digit(g));
-            }
+            push_digits(s, digit(g), if g == 0 { 1 } else { 4 });
         }
     }
     if dscale > 0 {
-        s.push('.');
-        let mut fraction = String::with_capacity(dscale + 4);
+        s.push(b'.');
+        let mut left = dscale;
         let mut g = weight + 1;
-        while fraction.len() < dscale {
-            let _ = write!(fraction, "{:04}", digit(g));
+        while left > 0 {
+            let mut group = [0u8; 4];
+            let d = digit(g);
+            for (k, place) in [1000, 100, 10, 1].into_iter().enumerate() {
+                group[k] = b'0' + (d / place % 10) as u8;
+            }
+            let take = left.min(4);
+            s.extend_from_slice(&group[..take]);
+            left -= take;
             g += 1;
         }
-        s.push_str(&fraction[..dscale]);
     }
     Some(true)
 }
@@ -371,12 +372,12 @@ mod tests {
             (encode(&[1, 2345, 6789, 123], 0, 0, 11), "1.23456789012"),
         ];
         for (raw, want) in cases {
-            let mut s = String::new();
+            let mut s = Vec::new();
             assert_eq!(numeric(&raw, &mut s), Some(true));
-            assert_eq!(s, want);
+            assert_eq!(String::from_utf8_lossy(&s), want);
         }
-        let mut s = String::new();
+        let mut s = Vec::new();
         assert_eq!(numeric(&encode(&[], 0, 0xC000, 0), &mut s), Some(false));
-        assert_eq!(s, "NaN");
+        assert_eq!(s, b"NaN");
     }
 }

@@ -1,6 +1,6 @@
 //! SQLite: the statement is stepped row by row.
 
-use crate::output::{Cell, RowWriter, float};
+use crate::output::{Cell, RowWriter, float, push_int};
 use common::Result;
 use common::db::errors::sqlite_error;
 use common::db::{BoundQuery, Redactor};
@@ -67,7 +67,7 @@ pub fn extract(
     let mut rows = stmt
         .query(rusqlite::params_from_iter(query.values.iter()))
         .map_err(error)?;
-    let mut scratch = String::new();
+    let mut scratch = Vec::new();
     let mut row_number = 0u64;
     while let Some(row) = rows.next().map_err(error)? {
         row_number += 1;
@@ -80,15 +80,14 @@ pub fn extract(
                 }
                 ValueRef::Integer(n) => {
                     scratch.clear();
-                    use std::fmt::Write as _;
-                    let _ = write!(scratch, "{n}");
+                    push_int(&mut scratch, n);
                     writer.cell(Cell::Number(&scratch))?;
                 }
                 ValueRef::Real(f) => {
                     if float(f, &mut scratch) {
                         writer.cell(Cell::Number(&scratch))?;
                     } else {
-                        writer.cell(Cell::Text(&scratch))?;
+                        writer.cell(Cell::Formatted(&scratch))?;
                     }
                 }
                 ValueRef::Text(bytes) => {
