@@ -22,7 +22,8 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 # --- peers -------------------------------------------------------------------
 install_peers() {
     [ "${BENCH_SKIP_INSTALL:-}" = 1 ] && return 0
-    tests/ensure-packages.sh jq:jq mlr:miller /usr/bin/time:time || log "could not install Debian peers"
+    tests/ensure-packages.sh jq:jq mlr:miller /usr/bin/time:time sqlite3:sqlite3 psql:postgresql-client \
+        || log "could not install Debian peers"
     command -v xsv >/dev/null || cargo install --locked --quiet --root "$peers" xsv || log "xsv not installed"
     command -v jaq >/dev/null || cargo install --locked --quiet --root "$peers" jaq || log "jaq not installed"
 }
@@ -78,6 +79,12 @@ best_of() {
 }
 
 rows_md=()
+# skipped NAME TARGET PEER WHY: the table row of a case that could not run.
+skipped() {
+    log "$1 vs $3: skipped ($4)"
+    rows_md+=("| $1 | | $3 | skipped ($4) | | ≥ $2 | |")
+}
+
 # compare NAME TARGET OURS_CMD PEER_NAME PEER_CMD: one table row. TARGET is
 # the least ratio asked for, like 1.2x, or - for a comparison without one.
 compare() {
@@ -115,6 +122,92 @@ compare "json-map record mapping" - "$bin/json-map '$filter' $NDJSON" \
     jaq "jaq -c '$filter' $NDJSON"
 compare "batch-split 500-line files" 0.5x "rm -rf $out/bs && $bin/batch-split -n 500 --out-dir $out/bs $NDJSON" \
     split "rm -rf $out/sp && mkdir -p $out/sp && split -l 500 $NDJSON $out/sp/x"
+
+# db-extract: the synthetic people as a table, all of it out as CSV with a
+# header, against each engine's own shell. The SQLite file is built once with
+# the sqlite3 CLI and kept under $data.
+sqlite_bench() {
+    local db=$data/people-$rows.sqlite
+    if ! command -v sqlite3 >/dev/null; then
+        skipped "db-extract SQLite to CSV" 1.0x sqlite3 "not installed"
+        return 0
+    fi
+    if [ ! -s "$db" ]; then
+        log "building a $rows-row SQLite table"
+        rm -f "$db.tmp"
+        sqlite3 "$db.tmp" <<SQL
+CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, dob DATE, zip TEXT,
+    city TEXT, state TEXT, phone TEXT, email TEXT, result TEXT, collected_at TIMESTAMP, notes TEXT);
+.import --csv --skip 1 $CSV people
+SQL
+        mv "$db.tmp" "$db"
+    fi
+    compare "db-extract SQLite to CSV" 1.0x \
+        "$bin/db-extract --db sqlite:$db --query 'SELECT * FROM people'" \
+        sqlite3 "sqlite3 -csv -header $db 'SELECT * FROM people'"
+}
+sqlite_bench
+
+# PostgreSQL: the same rows in a typed table, with three columns derived from
+# them so that every common type is read (integer, bigint, numeric, text,
+# date, timestamp, boolean), loaded once and kept by the server. The server
+# is tests/servers/postgres.sh, started here when it is not running and then
+# stopped again at the end.
+postgres_cases() {
+    local url re='^postgres://([^:@]+):([^@]+)@([^:/]+):([0-9]+)/(.+)$'
+    url=$(tests/servers/postgres.sh env)
+    url=${url#*=}
+    if ! [[ $url =~ $re ]]; then
+        skipped "db-extract PostgreSQL to CSV" 0.8x psql "unexpected URL from postgres.sh"
+        return 0
+    fi
+    # psql and db-extract (--password-env) both take the password from the environment.
+    export PGUSER=${BASH_REMATCH[1]} PGPASSWORD=${BASH_REMATCH[2]} PGHOST=${BASH_REMATCH[3]}
+    export PGPORT=${BASH_REMATCH[4]} PGDATABASE=${BASH_REMATCH[5]}
+    if [ "$(psql -X -At -c 'SELECT count(*) FROM bench_people' 2>/dev/null)" != "$rows" ]; then
+        log "loading $rows rows into PostgreSQL"
+        psql -X -q -v ON_ERROR_STOP=1 <<SQL || { skipped "db-extract PostgreSQL to CSV" 0.8x psql "loading failed"; return 0; }
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_people;
+CREATE TABLE bench_people (id integer PRIMARY KEY, first_name text, last_name text, dob date,
+    zip text, city text, state text, phone text, email text, result text,
+    collected_at timestamp, notes text,
+    positive boolean GENERATED ALWAYS AS (result = 'POSITIVE') STORED,
+    person_key bigint GENERATED ALWAYS AS (id::bigint * 1000003) STORED,
+    fee numeric(8,2) GENERATED ALWAYS AS ((id % 100000)::numeric / 100) STORED);
+\\copy bench_people (id, first_name, last_name, dob, zip, city, state, phone, email, result, collected_at, notes) from '$CSV' csv header
+VACUUM (FREEZE, ANALYZE) bench_people;
+SQL
+    fi
+    compare "db-extract PostgreSQL to CSV" 0.8x \
+        "$bin/db-extract --db postgres://$PGUSER@$PGHOST:$PGPORT/$PGDATABASE --password-env PGPASSWORD --query 'SELECT * FROM bench_people'" \
+        psql "psql -X -c '\\copy (SELECT * FROM bench_people) to stdout csv header'"
+}
+postgres_bench() {
+    local pg=tests/servers/postgres.sh started=""
+    if ! command -v psql >/dev/null; then
+        skipped "db-extract PostgreSQL to CSV" 0.8x psql "not installed"
+        return 0
+    fi
+    if ! "$pg" status; then
+        if [ "${BENCH_SKIP_INSTALL:-}" = 1 ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+            skipped "db-extract PostgreSQL to CSV" 0.8x psql "no PostgreSQL server installed"
+            return 0
+        fi
+        "$pg" start || {
+            skipped "db-extract PostgreSQL to CSV" 0.8x psql "the server did not start"
+            return 0
+        }
+        started=1
+        trap 'tests/servers/postgres.sh stop' EXIT
+    fi
+    postgres_cases
+    if [ -n "$started" ]; then
+        "$pg" stop
+        trap - EXIT
+    fi
+}
+postgres_bench
 
 # index-diff: a nightly snapshot of $rows records against an index of $rows
 # keys (1% changed, 1% new, 1% gone), with ids minted and deletions marked,
@@ -191,7 +284,7 @@ best_of "$bin/csv-shape --to ndjson $CSV"; full_rss=$RSS_KB
     echo "Produced by \`make bench\` (\`bench/run.sh\`, BENCH_ROWS=$rows, best of $runs runs) on $(date -u +%Y-%m-%d)."
     echo
     echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, $(rustc --version)."
-    echo "Peers: $(xsv --version 2>/dev/null | head -1 | sed 's/^/xsv /'), $(mlr --version 2>/dev/null), $(jq --version 2>/dev/null), $(jaq --version 2>/dev/null), $(split --version | head -1)."
+    echo "Peers: $(xsv --version 2>/dev/null | head -1 | sed 's/^/xsv /'), $(mlr --version 2>/dev/null), $(jq --version 2>/dev/null), $(jaq --version 2>/dev/null), $(split --version | head -1), $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 | sed 's/^/sqlite3 /'), $(psql --version 2>/dev/null | cut -d' ' -f1,3)."
     echo
     echo "Ratio = peer time / our time (higher is faster for us)."
     echo
