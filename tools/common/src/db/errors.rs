@@ -186,6 +186,11 @@ pub fn mysql_error(err: &mysql::Error, target: &str, redactor: &Redactor) -> Err
             }
         }
         mysql::Error::IoError(io) => connect_error(Exit::TempFail, target, &io_reason(io)),
+        // A broken or timed-out connection can also surface from the packet
+        // codec; like an I/O error, it is worth a later retry.
+        mysql::Error::CodecError(e) => {
+            connect_error(Exit::TempFail, target, &redactor.scrub(&e.to_string()))
+        }
         mysql::Error::DriverError(d) => {
             use mysql::DriverError as D;
             let exit = match d {

@@ -28,6 +28,9 @@ pub struct ConnectOptions {
     pub allow_plaintext: bool,
 }
 
+/// How much longer than --timeout a MariaDB/MySQL socket waits.
+const SOCKET_TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
+
 /// Connecting without a --timeout still gives up after this long.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -112,8 +115,11 @@ impl Connection {
                     .prefer_socket(false)
                     .stmt_cache_size(0)
                     .tcp_connect_timeout(Some(options.timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT)))
-                    .read_timeout(options.timeout)
-                    .write_timeout(options.timeout);
+                    // The server's own statement timeout gives the clear
+                    // error; the socket timeouts are the safety net behind
+                    // it, a little later, for a server that stops answering.
+                    .read_timeout(options.timeout.map(|t| t + SOCKET_TIMEOUT_MARGIN))
+                    .write_timeout(options.timeout.map(|t| t + SOCKET_TIMEOUT_MARGIN));
                 if let Some(socket) = &url.socket {
                     builder = builder.socket(Some(socket.clone()));
                 }
