@@ -5,7 +5,7 @@
 use crate::args::TableName;
 use crate::input::Val;
 use crate::store::{self, Bind, RowFailure, Store};
-use crate::table::{Column, Table};
+use crate::table::{Column, Table, push_grouped};
 use common::db::errors::mysql_error;
 use common::db::{Engine, Redactor};
 use common::{Error, Result};
@@ -81,7 +81,7 @@ pub fn catalog(conn: &mut mysql::Conn, table: &TableName, target: &str) -> Resul
     let mut on_expression = Vec::new();
     for (index, column) in unique {
         match column {
-            Some(column) => push_pair(&mut out.unique, index, column),
+            Some(column) => push_grouped(&mut out.unique, index, column),
             None => on_expression.push(index),
         }
     }
@@ -95,7 +95,7 @@ pub fn catalog(conn: &mut mysql::Conn, table: &TableName, target: &str) -> Resul
         )
         .map_err(fail)?;
     for (name, column) in foreign {
-        push_pair(&mut out.constraints, name, column);
+        push_grouped(&mut out.constraints, name, column);
     }
     // MariaDB lists checks with their table; MySQL's view has no TABLE_NAME,
     // and then the columns come from the message alone.
@@ -111,13 +111,6 @@ pub fn catalog(conn: &mut mysql::Conn, table: &TableName, target: &str) -> Resul
         out.constraints.push((name, columns));
     }
     Ok(out)
-}
-
-fn push_pair(groups: &mut Vec<(String, Vec<String>)>, name: String, column: String) {
-    match groups.iter_mut().find(|(n, _)| *n == name) {
-        Some((_, columns)) => columns.push(column),
-        None => groups.push((name, vec![column])),
-    }
 }
 
 pub struct MysqlStore<'a> {

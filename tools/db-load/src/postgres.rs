@@ -5,7 +5,7 @@
 use crate::args::TableName;
 use crate::input::Val;
 use crate::store::{self, Bind, ROW_SAVEPOINT, RowFailure, Store};
-use crate::table::{Column, Table, quote_table};
+use crate::table::{Column, Table, push_grouped, quote_table};
 use common::db::errors::postgres_error;
 use common::db::{Engine, PgTextParam, Redactor};
 use common::{Error, Result};
@@ -67,10 +67,7 @@ pub fn catalog(client: &mut postgres::Client, table: &TableName, target: &str) -
 
 fn group_into(groups: &mut Vec<(String, Vec<String>)>, pairs: Vec<(String, String)>) {
     for (name, column) in pairs {
-        match groups.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, columns)) => columns.push(column),
-            None => groups.push((name, vec![column])),
-        }
+        push_grouped(groups, name, column);
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::args::TableName;
 use crate::input::Val;
 use crate::store::{self, Bind, RowFailure, Store};
-use crate::table::{Column, Table, quote};
+use crate::table::{Column, Table, push_grouped, quote};
 use common::db::errors::sqlite_error;
 use common::db::{Engine, Redactor};
 use common::{Error, Result};
@@ -87,10 +87,7 @@ pub fn catalog(conn: &rusqlite::Connection, table: &TableName, target: &str) -> 
         let parent: String = row.get(2).map_err(fail)?;
         let from: String = row.get(3).map_err(fail)?;
         let label = format!("{FOREIGN_KEY}{id} to {parent}");
-        match out.constraints.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, cols)) => cols.push(from),
-            None => out.constraints.push((label, vec![from])),
-        }
+        push_grouped(&mut out.constraints, label, from);
     }
     Ok(out)
 }

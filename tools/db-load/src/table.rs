@@ -43,6 +43,15 @@ pub struct Table {
     pub not_transactional: Option<String>,
 }
 
+/// Add `column` to the group called `name` (an index or a constraint, as
+/// the catalog lists them one column per row), starting the group if new.
+pub fn push_grouped(groups: &mut Vec<(String, Vec<String>)>, name: String, column: String) {
+    match groups.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, columns)) => columns.push(column),
+        None => groups.push((name, vec![column])),
+    }
+}
+
 impl Table {
     /// The column an input name refers to: the same name, or else the one
     /// column whose name differs only in case.
