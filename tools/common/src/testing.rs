@@ -244,3 +244,23 @@ pub fn server_url(var: &str) -> Option<String> {
         ),
     }
 }
+
+/// One `#[test]` per case and engine: for each `case`, tests
+/// `sqlite::case`, `postgres::case` and `mariadb::case` call `case(&db)` with
+/// the `Db` of the calling test file (`Db::sqlite()`, `Db::postgres()` and
+/// `Db::mariadb()`, each `None` when that engine's server is skipped), so
+/// the same assertions run against all three engines.
+#[macro_export]
+macro_rules! engine_tests {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $case() { if let Some(db) = super::Db::sqlite() { super::$case(&db) } } )*
+        }
+        mod postgres {
+            $( #[test] fn $case() { if let Some(db) = super::Db::postgres() { super::$case(&db) } } )*
+        }
+        mod mariadb {
+            $( #[test] fn $case() { if let Some(db) = super::Db::mariadb() { super::$case(&db) } } )*
+        }
+    };
+}

@@ -469,21 +469,7 @@ fn output_file_only_when_complete(db: &Db) {
     assert!(!db.w.path("bad.csv").exists());
 }
 
-macro_rules! engine_tests {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $case() { if let Some(db) = super::Db::sqlite() { super::$case(&db) } } )*
-        }
-        mod postgres {
-            $( #[test] fn $case() { if let Some(db) = super::Db::postgres() { super::$case(&db) } } )*
-        }
-        mod mariadb {
-            $( #[test] fn $case() { if let Some(db) = super::Db::mariadb() { super::$case(&db) } } )*
-        }
-    };
-}
-
-engine_tests!(
+common::engine_tests!(
     types,
     date_params_against_timestamp_and_date,
     named_params,

@@ -802,21 +802,7 @@ fn dry_run_leaves_the_table_unchanged(db: &Db) {
     );
 }
 
-macro_rules! engine_tests {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $case() { if let Some(db) = super::Db::sqlite() { super::$case(&db) } } )*
-        }
-        mod postgres {
-            $( #[test] fn $case() { if let Some(db) = super::Db::postgres() { super::$case(&db) } } )*
-        }
-        mod mariadb {
-            $( #[test] fn $case() { if let Some(db) = super::Db::mariadb() { super::$case(&db) } } )*
-        }
-    };
-}
-
-engine_tests!(
+common::engine_tests!(
     insert,
     update,
     upsert_by_composite_key,
