@@ -75,6 +75,7 @@ pub const DOC: ToolDoc = ToolDoc {
             "Where --exec and --spool spill batches before running the command (default /tmp).",
         ),
     ],
+    auth: &[],
     security: &[],
     exit_codes: &[
         Exit::Ok,

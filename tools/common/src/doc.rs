@@ -19,6 +19,10 @@ pub struct ToolDoc {
     pub examples: &'static [Example],
     /// Environment variables the tool reads, with their meaning.
     pub environment: &'static [(&'static str, &'static str)],
+    /// Entries for AUTH, before ENVIRONMENT: each authentication scheme the
+    /// tool speaks (its `--auth` value) and how it works (empty for tools
+    /// without schemes).
+    pub auth: &'static [(&'static str, &'static str)],
     /// Paragraphs for SECURITY, after ENVIRONMENT: what the tool trusts,
     /// verifies and refuses (empty for tools that need no such section).
     pub security: &'static [&'static str],

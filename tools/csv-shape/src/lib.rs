@@ -42,6 +42,7 @@ pub const DOC: ToolDoc = ToolDoc {
         },
     ],
     environment: &[],
+    auth: &[],
     security: &[],
     exit_codes: &[
         Exit::Usage,

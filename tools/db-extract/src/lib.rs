@@ -56,6 +56,7 @@ pub const DOC: ToolDoc = ToolDoc {
             "With --password-env NAME: the password, or a file holding it (one trailing newline removed).",
         ),
     ],
+    auth: &[],
     security: &[],
     exit_codes: &[
         Exit::Usage,

@@ -60,6 +60,7 @@ pub const DOC: ToolDoc = ToolDoc {
             "Where the input records and the result lines wait until the transaction has ended (default /tmp).",
         ),
     ],
+    auth: &[],
     security: &[],
     exit_codes: &[
         Exit::Usage,

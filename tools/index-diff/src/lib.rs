@@ -65,6 +65,7 @@ pub const DOC: ToolDoc = ToolDoc {
         "TMPDIR",
         "Where the diff spills its output before writing it to stdout, and the commit keeps the result lines it has read (default /tmp).",
     )],
+    auth: &[],
     security: &[],
     exit_codes: &[
         Exit::Ok,

@@ -81,6 +81,7 @@ pub const DOC: ToolDoc = ToolDoc {
         "(any)",
         "The filter can read the environment through `env` and `$ENV`.",
     )],
+    auth: &[],
     security: &[],
     exit_codes: &[Exit::Usage, Exit::Data, Exit::NoInput, Exit::Io],
     extra_exit_summary: "; halt_error exits 5 or the code it is given",

@@ -105,6 +105,13 @@ fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io:
         roff.text([roman(example.command)]);
         roff.control("fi", []).control("RE", []);
     }
+    if !doc.auth.is_empty() {
+        roff.control("SH", ["AUTH"]);
+        for (scheme, how) in doc.auth {
+            roff.control("TP", []).text([bold(*scheme)]);
+            roff.text([roman(*how)]);
+        }
+    }
     roff.control("SH", ["ENVIRONMENT"]);
     if doc.environment.is_empty() {
         roff.text([roman("This tool reads no environment variables.")]);

@@ -75,6 +75,7 @@ pub const DOC: ToolDoc = ToolDoc {
             "Where the system's trusted CA certificates are read from, when not in the usual places (/etc/ssl/certs).",
         ),
     ],
+    auth: &[],
     security: &[
         "The password is read only from the environment or from a file named there, never from the command line, where every user of the machine sees it in ps. It never appears in messages, receipts, the --dry-run output or the message sent, and a server's reply to AUTH is reported by its code only.",
         "TLS is rustls. The server's certificate must chain to a CA of the system's store (or of --ca-file) and name the host given to --server (a DNS name or an IP address); there is no flag to skip the check. A failed check is exit 77 and nothing is sent.",
