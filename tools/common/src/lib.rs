@@ -18,6 +18,8 @@ pub mod secret;
 pub mod csv;
 #[cfg(feature = "db")]
 pub mod db;
+#[cfg(feature = "jq")]
+pub mod jq;
 #[cfg(feature = "receipt")]
 pub mod receipt;
 #[cfg(feature = "result")]

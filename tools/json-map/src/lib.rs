@@ -3,7 +3,6 @@
 #![forbid(unsafe_code)]
 
 mod args;
-mod describe;
 mod effects;
 mod lookup;
 mod mapper;

@@ -1,9 +1,10 @@
 //! One compiled filter with its variables: parse a line, run the filter,
 //! serialise the results. Lives on one thread (jaq values are `Rc`).
 
+use crate::effects;
 use crate::program::{Data, Filter, Program};
-use crate::{describe, effects};
 use common::error::Location;
+use common::jq::describe;
 use common::ndjson::write_json_string;
 use common::{Error, Result};
 use jaq_core::{Ctx, Exn};
@@ -141,7 +142,13 @@ impl<'f> Mapper<'f> {
 
     fn stop(&self, exn: Exn<'_, Val>) -> Stop {
         let what = match exn.get_err() {
-            Ok(err) => describe::runtime_error(err, self.code, self.settings.show_values),
+            Ok(err) => {
+                let mut what = describe::runtime_error(err, self.code, self.settings.show_values);
+                if what.ends_with(describe::HIDDEN) {
+                    what.push_str(" (--show-values prints it)");
+                }
+                what
+            }
             Err(exn) => match exn.get_halt() {
                 Ok(code) => {
                     return Stop::Halted(Halt {
