@@ -18,6 +18,8 @@ pub mod secret;
 pub mod csv;
 #[cfg(feature = "db")]
 pub mod db;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "jq")]
 pub mod jq;
 #[cfg(feature = "receipt")]
