@@ -11,6 +11,7 @@
 
 mod args;
 mod auth;
+pub mod doc;
 pub mod url;
 
 pub use args::{AuthScheme, HttpArgs, parse_header};
