@@ -1,0 +1,92 @@
+//! HTTPS calls to a sandbox through ureq, trusting its CA.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use sandbox::Sandbox;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+/// One answer: status, headers (names lowercased) and body text.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("the answer is JSON")
+    }
+}
+
+/// An agent that trusts the sandbox's CA and keeps connections alive.
+pub fn agent(sb: &Sandbox) -> ureq::Agent {
+    let pem = std::fs::read(sb.ca_file()).expect("the CA file is readable");
+    let ca = Certificate::from_pem(&pem).expect("the CA file is PEM");
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&[ca]))
+        .build();
+    ureq::Agent::config_builder()
+        .tls_config(tls)
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut response = result.expect("the sandbox answers");
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = response.body_mut().read_to_string().expect("a text body");
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// POST `body` with the given headers.
+pub fn post(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    let mut request = agent.post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    answer(request.send(body))
+}
+
+/// POST without a body.
+pub fn post_empty(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = agent.post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    answer(request.send_empty())
+}
+
+pub fn get(agent: &ureq::Agent, url: &str) -> Answer {
+    answer(agent.get(url).call())
+}
+
+/// Writes raw bytes to a plain-HTTP sandbox and reads until the server closes.
+pub fn raw_exchange(sb: &Sandbox, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", sb.port())).expect("connect");
+    stream.write_all(request).expect("write");
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).expect("read until close");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub const REQCHECK_AUTH: (&str, &str) = ("authorization", "Basic cmVxY2hlY2s6cmVxY2hlY2stc2VjcmV0");
