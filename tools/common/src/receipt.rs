@@ -33,6 +33,10 @@ pub struct Receipt {
     /// The files a mail carried, each with its own size and hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<FileDigest>>,
+    /// Values a sink took from the remote's answer, by name (http-post
+    /// --receipt-field): ids and statuses, never record content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A file inside a delivered item (a mail's attachment): name, size, hash.
@@ -120,6 +124,26 @@ mod tests {
         ));
         assert!(!text.contains("dry_run"));
         assert!(!text.contains("message_id") && !text.contains("attachments"));
+        assert!(!text.contains("fields"));
+        Ok(())
+    }
+
+    #[test]
+    fn fields_from_the_answer_are_one_object() -> io::Result<()> {
+        let mut fields = serde_json::Map::new();
+        fields.insert("reqcheck_status".into(), "partial_failure".into());
+        fields.insert("error_objects_ids".into(), serde_json::json!([3, 7]));
+        let r = Receipt {
+            status: Some(201),
+            fields: Some(fields),
+            ..Receipt::for_bytes("t", "https://h/patient_data", "-", b"{}")
+        };
+        let mut out = Vec::new();
+        r.write_to(&mut out)?;
+        let v: serde_json::Value = serde_json::from_slice(&out)?;
+        assert_eq!(v["status"], 201);
+        assert_eq!(v["fields"]["reqcheck_status"], "partial_failure");
+        assert_eq!(v["fields"]["error_objects_ids"], serde_json::json!([3, 7]));
         Ok(())
     }
 

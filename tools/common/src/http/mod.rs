@@ -14,11 +14,12 @@ mod auth;
 pub mod doc;
 pub mod url;
 
+pub use crate::retry::Attempt;
 pub use args::{AuthScheme, HttpArgs, parse_header};
 pub use auth::{load_rsa_key, sign_client_assertion};
 
 use crate::error::{Error, Exit, Result};
-use crate::retry::{Attempt, RetryPolicy};
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use std::fmt;
 use std::sync::Arc;
@@ -473,22 +474,36 @@ impl Client {
         self.send(request)?.checked()
     }
 
-    fn send_with_retries(&self, request: &Request, with_auth: bool) -> Result<Response> {
-        self.check_url(&request.url)?;
-        let result = self.policy.run(
-            |_| self.attempt(request, with_auth),
-            |n, error: &Error, wait| {
-                crate::cli::warn(
-                    self.tool,
-                    format!(
-                        "{}; attempt {n} of {}, retrying in {:.1}s",
-                        error.message(),
-                        self.policy.retries + 1,
-                        wait.as_secs_f64()
-                    ),
-                )
-            },
-        );
+    /// One attempt, without retries (a session scheme's 401 still logs in
+    /// again once and replays): for a tool that retries a larger unit of
+    /// work itself with [`Client::retry`], such as a lookup and its write.
+    pub fn try_once(&self, request: &Request) -> Attempt<Response, Error> {
+        if let Err(error) = self.check_url(&request.url) {
+            return Attempt::Fail(error);
+        }
+        match self.attempt(request, true) {
+            Attempt::Done(response) if response.status == 401 && self.auth.scheme.has_session() => {
+                self.auth.forget_session();
+                self.attempt(request, true)
+            }
+            other => other,
+        }
+    }
+
+    /// Run `attempt` under the retry policy of the flags, with a warning
+    /// on stderr before each wait; the last error names the attempts made.
+    pub fn retry<T>(&self, attempt: impl FnMut(u32) -> Attempt<T, Error>) -> Result<T> {
+        let result = self.policy.run(attempt, |n, error: &Error, wait| {
+            crate::cli::warn(
+                self.tool,
+                format!(
+                    "{}; attempt {n} of {}, retrying in {:.1}s",
+                    error.message(),
+                    self.policy.retries + 1,
+                    wait.as_secs_f64()
+                ),
+            )
+        });
         result.map_err(|(error, attempts)| {
             if error.exit() == Exit::TempFail && attempts > 1 {
                 error.context(format!("gave up after {attempts} attempts"))
@@ -496,6 +511,11 @@ impl Client {
                 error
             }
         })
+    }
+
+    fn send_with_retries(&self, request: &Request, with_auth: bool) -> Result<Response> {
+        self.check_url(&request.url)?;
+        self.retry(|_| self.attempt(request, with_auth))
     }
 
     fn attempt(&self, request: &Request, with_auth: bool) -> Attempt<Response, Error> {
