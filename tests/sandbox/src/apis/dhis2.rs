@@ -4,7 +4,10 @@
 //! The seed is one event program for the SIPCA flow, in
 //! tests/fixtures/sandbox/dhis2-metadata.json (see tests/sandbox/README.md).
 
+mod checks;
+mod draft;
 mod metadata;
+mod params;
 mod tracker;
 
 use std::sync::Mutex;
@@ -16,7 +19,9 @@ use serde_json::{Value, json};
 use crate::apis::support::dhis2_uid;
 use crate::control::lock;
 use crate::http::{Api, Request, Response};
-use tracker::{Event, Params, Refusal, ReportMode};
+use draft::Refusal;
+use params::{Params, ReportMode};
+use tracker::Event;
 
 pub const USER: &str = "admin";
 pub const PASSWORD: &str = "district";
