@@ -3,6 +3,7 @@
 pub mod dhis2;
 pub mod oscar;
 pub mod primero;
+pub mod reportstream;
 pub mod reqcheck;
 mod support;
 
@@ -12,6 +13,7 @@ use crate::http::Api;
 pub fn all() -> Vec<Box<dyn Api>> {
     vec![
         Box::new(reqcheck::ReqCheck::new()),
+        Box::new(reportstream::ReportStream::new()),
         Box::new(dhis2::Dhis2::new()),
         Box::new(primero::Primero::new()),
         Box::new(oscar::Oscar::new()),
