@@ -290,3 +290,45 @@ fn answer(
         }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_bearer(token: &str) -> Request {
+        Request {
+            method: "POST".into(),
+            path: "/api/reports".into(),
+            raw_query: String::new(),
+            query: Vec::new(),
+            headers: vec![("authorization".into(), format!("Bearer {token}"))],
+            body: Vec::new(),
+            base_url: "https://127.0.0.1:1/reportstream".into(),
+            host: "127.0.0.1:1".into(),
+        }
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let rs = ReportStream::new();
+        let now = Utc::now().timestamp();
+        lock(&rs.store).tokens.insert("old".into(), now - 1);
+        lock(&rs.store).tokens.insert("fresh".into(), now + 100);
+        assert!(!rs.authorized(&with_bearer("old")));
+        assert!(rs.authorized(&with_bearer("fresh")));
+        assert!(!rs.authorized(&with_bearer("never-issued")));
+    }
+
+    #[test]
+    fn the_audience_is_the_host_with_or_without_port() {
+        assert!(audience_matches(&json!("127.0.0.1:8443"), "127.0.0.1:8443"));
+        assert!(audience_matches(&json!("127.0.0.1"), "127.0.0.1:8443"));
+        assert!(audience_matches(&json!("[::1]"), "[::1]:8443"));
+        assert!(!audience_matches(
+            &json!("127.0.0.1:9999"),
+            "127.0.0.1:8443"
+        ));
+        assert!(!audience_matches(&json!(""), ""));
+        assert!(!audience_matches(&json!(42), "127.0.0.1"));
+    }
+}
