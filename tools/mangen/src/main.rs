@@ -19,6 +19,7 @@ fn tools() -> Vec<(Command, ToolDoc)> {
         (smtp_send::command(), smtp_send::DOC),
         (sftp_put::command(), sftp_put::DOC),
         (db_load::command(), db_load::DOC),
+        (http_get::command(), http_get::DOC),
     ]
 }
 

@@ -1,0 +1,190 @@
+//! http-get: GET JSON from an API with auth and pagination, and write its
+//! records as NDJSON, page by page.
+#![forbid(unsafe_code)]
+
+mod args;
+mod paging;
+
+use args::{Options, Paginate};
+use clap::{ArgMatches, Command, CommandFactory};
+use common::doc::{Example, ToolDoc};
+use common::http::{Client, Request};
+use common::{Error, Exit, Result};
+use paging::{Page, Pager};
+use serde_json::Value;
+use std::io::Write;
+
+pub use args::Args;
+
+pub(crate) const TOOL: &str = "http-get";
+
+pub const DOC: ToolDoc = ToolDoc {
+    name: TOOL,
+    description: &[
+        "Records. Each page's answer must be JSON. --records picks its records with a jq filter (run by jaq with its standard library), such as .data[] for Primero and OSCaR; without it, an array answer gives its elements and an object answer is one record. Every record must be a JSON object (NDJSON is objects): anything else is exit 65, naming the page and the record's number in it. An empty answer (204, or no body) has no records. Records are written as they came, one compact line each, keys in their order and numbers with their digits.",
+        "Paging. --paginate page asks for page=1, 2, ... with per=--per (Primero; the names with --page-param and --per-param, the first number with --first-page); --paginate offset asks for offset=0, --per, 2 x --per, ... with limit=--per (--offset-param, --limit-param). Both stop after a page with fewer records than --per (an empty one included), or when the pages fetched cover the total that --total finds in an object answer (default .metadata.total; a page without it leaves the short-page rule). --paginate link follows the URL of the Link header's rel=\"next\" until a page has none; a next URL on another origin (scheme, host and port) is refused with exit 69, so that the credentials go nowhere else. The short-page rule counts the records --records picks: pick every record of the page there, and filter later with json-map. --max-pages (default 10000) stops a listing that does not end, such as a server that ignores the page parameter: with more pages left it is exit 69.",
+        "Streaming. Each page is fetched, checked whole, then written to stdout and flushed before the next is asked for: memory holds one page, however long the listing. When a later page fails (after its retries), the pages before it have been written, and the run exits non-zero. A pipeline must take a non-zero exit as \"nothing fetched\": with set -o pipefail the flow stops, and its cursor and index do not move, so the next run fetches the same records again. http-get does not hold the listing back until its last page: that would cost memory or a spool file and protect nothing, since a record passed on before a failure is at worst delivered again by the next run, which the index keys make harmless (an update, never a duplicate).",
+        "Requests. Every request is a GET with Accept: application/json, the -H headers and the --auth headers. --query adds NAME=VALUE to the query string, percent-encoded (a space is %20, a quote %27), after any query already in the URL. Connection errors, timeouts, 408, 429 and 5xx are retried (--retries, --retry-delay, --max-time, honouring Retry-After), then exit 75; 401 and 403 are exit 77; other 4xx are exit 69 and not retried. Error messages name the page, the URL without its query string, and the status; never a record or a secret.",
+        "Summary. At the end, one line on stderr: http-get: 45 records in 3 pages (--quiet leaves it out).",
+    ],
+    examples: &[
+        Example {
+            what: "Primero to OSCaR: the cases changed since the cursor, 100 a page (token login as HTTP_USER)",
+            command: "http-get https://primero.example.org/api/v2/cases --auth primero --query \"last_updated_at=$(cat state/primero.cursor)..\" --query remote=true --paginate page --per 100 --records '.data[]' > cases.ndjson",
+        },
+        Example {
+            what: "OSCaR to Primero: the clients changed since midnight of the cursor's day and referred externally",
+            command: "http-get https://oscar.example.org/api/v1/organizations/clients --auth oscar --query \"since_date='2023-08-24 00:00:00'\" --query referred_external=true --records '.data[]'",
+        },
+        Example {
+            what: "SIPCA mapping: the dhis2 program's stages and data elements, as one record",
+            command: "http-get https://dhis2.example.org/api/programs/Wn5wGd1yqkT --auth basic --query 'fields=programStages[id,name,programStageDataElements[compulsory,dataElement[name,valueType,id,optionSet[name,id,valueType,options[name,code]]]]]' > program.ndjson",
+        },
+        Example {
+            what: "An API paged by its Link header, with a bearer token from a file and a private CA",
+            command: "HTTP_TOKEN_FILE=/etc/phtools/api.token http-get https://api.example.org/v1/items --auth bearer --ca-file /etc/phtools/ca.pem --paginate link",
+        },
+    ],
+    environment: common::http::doc::ENVIRONMENT,
+    auth: common::http::doc::AUTH,
+    security: &[
+        "Secrets are read from the environment or from files named there, never from flags, and never appear in messages. HTTPS certificates are verified against the system's CAs and --ca-file, with no flag to skip the check (exit 77); plain http:// is allowed only to loopback hosts, or with --insecure-plaintext. A Link header pointing to another origin is not followed, and redirects to another origin drop the credentials.",
+        "Records are written to stdout only: never to stderr, and never in an error message, unless --show-values puts the start of a failed answer there.",
+    ],
+    exit_codes: &[
+        Exit::Usage,
+        Exit::Data,
+        Exit::NoInput,
+        Exit::Unavailable,
+        Exit::Io,
+        Exit::TempFail,
+        Exit::NoPerm,
+        Exit::Config,
+    ],
+    extra_exit_summary: ", 69 refused by the server or too many pages, 77 TLS or login refused, 78 missing secret",
+    other_exit_status: &[],
+    broken_pipe: None,
+    see_also: &["http-post(1)", "json-map(1)", "index-diff(1)"],
+};
+
+pub fn command() -> Command {
+    common::cli::with_doc(Args::command(), &DOC)
+}
+
+pub fn run(matches: &ArgMatches) -> Result<()> {
+    let options = Options::from_matches(matches)?;
+    let client = Client::new(TOOL, &options.args.http)?;
+    client.check_url(&options.url)?;
+    client.check_secrets()?;
+    let mut pager = Pager::new(&options)?;
+    let mut out = std::io::stdout().lock();
+    let mut line = Vec::new();
+    let mut records = 0u64;
+    let mut previous_page: Option<Vec<u8>> = None;
+    while let Some(url) = pager.next_url() {
+        let number = pager.fetched + 1;
+        let at_page = |e: Error| match options.args.paginate {
+            Paginate::None => e,
+            _ => e.context(format!("page {number}")),
+        };
+        let request = Request::get(url).header("accept", "application/json");
+        let response = client.send_checked(&request).map_err(at_page)?;
+        let body = if response.body.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(response.json().map_err(at_page)?)
+        };
+        if previous_page.as_deref() == Some(&response.body[..]) && body.is_some() {
+            return Err(at_page(Error::unavailable(
+                "the answer is the same as the page before: the server does not page this way (check --paginate and its parameter names)",
+            )));
+        }
+        line.clear();
+        let count = match &body {
+            Some(body) => write_records(&options, body, &mut line).map_err(at_page)?,
+            None => 0,
+        };
+        out.write_all(&line)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::write("writing <stdout>", e))?;
+        records += count;
+        let links = response
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("link"))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        let page = Page {
+            url: &response.url,
+            links,
+            body: body.as_ref(),
+            records: count,
+        };
+        pager.advance(&page).map_err(at_page)?;
+        if options.args.paginate != Paginate::None {
+            previous_page = Some(response.body);
+        }
+    }
+    if !options.args.quiet {
+        common::cli::info(
+            TOOL,
+            format!(
+                "{records} record{} in {} page{}",
+                plural(records),
+                pager.fetched,
+                plural(pager.fetched)
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Pick the records of one page and append them to `out`, one line each.
+/// Nothing is appended when one of them is not an object.
+fn write_records(options: &Options, page: &Value, out: &mut Vec<u8>) -> Result<u64> {
+    let picked = match (&options.records, page) {
+        (Some(filter), _) => filter.run(page)?,
+        (None, Value::Array(items)) => items.clone(),
+        (None, Value::Object(_)) => vec![page.clone()],
+        (None, other) => {
+            return Err(Error::data(format!(
+                "the answer is {}, not an object or an array of objects (give --records)",
+                kind(other)
+            )));
+        }
+    };
+    for (i, record) in picked.iter().enumerate() {
+        if !record.is_object() {
+            return Err(Error::data(format!(
+                "record {} is {}, not an object (NDJSON records are objects{})",
+                i + 1,
+                kind(record),
+                if options.records.is_some() {
+                    "; check --records"
+                } else {
+                    "; give --records"
+                }
+            )));
+        }
+        serde_json::to_writer(&mut *out, record)
+            .map_err(|_| Error::software("a JSON value did not serialise"))?;
+        out.push(b'\n');
+    }
+    Ok(picked.len() as u64)
+}
+
+/// The type of a JSON value, with its article, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

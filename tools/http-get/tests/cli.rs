@@ -1,0 +1,1062 @@
+#![allow(clippy::unwrap_used)]
+//! http-get through its binary, against the in-process sandbox (Primero,
+//! OSCaR, dhis2 over HTTPS with a test CA) and, for Link paging and odd
+//! servers, a small plain-HTTP server on loopback written here. The tests
+//! check what the servers received as well as what came out. All data is
+//! invented.
+
+use assert_cmd::Command;
+use common::testing::{assert_one_line_without, ndjson_values};
+use sandbox::{Fault, Received, Sandbox};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+const BIN: &str = env!("CARGO_BIN_EXE_http-get");
+
+/// The variables the tool reads; each test sets only what it means to.
+const TOOL_VARS: &[&str] = &[
+    "HTTP_USER",
+    "HTTP_PASSWORD",
+    "HTTP_TOKEN",
+    "HTTP_USER_FILE",
+    "HTTP_PASSWORD_FILE",
+    "HTTP_TOKEN_FILE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn records(&self) -> Vec<Value> {
+        ndjson_values(&self.stdout)
+    }
+}
+
+fn http_get(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(BIN);
+    for var in TOOL_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied()).args(args);
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let run = http_get(args, env);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    run
+}
+
+fn fails(args: &[&str], env: &[(&str, &str)], code: i32) -> Run {
+    let run = http_get(args, env);
+    assert_eq!(
+        run.code, code,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("http-get: error: "), "{}", run.stderr);
+    run
+}
+
+// ---------------------------------------------------------------- a local server
+
+/// What the local server answers: status, extra headers, body.
+type Answer = (u16, Vec<(String, String)>, String);
+
+/// A request the local server saw: its target (path and query) and headers.
+type Seen = (String, Vec<(String, String)>);
+
+/// A plain-HTTP server on loopback that answers each request (its path
+/// and query) with `answer`, and keeps every request line it saw.
+struct Local {
+    base: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Local {
+    fn start(answer: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> Local {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        let own = base.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let mut headers = Vec::new();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((n, v)) = h.trim_end().split_once(':') {
+                        headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
+                log.lock().unwrap().push((target.clone(), headers));
+                let (status, extra, body) = answer(&own, &target);
+                let mut head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    body.len()
+                );
+                for (n, v) in extra {
+                    head.push_str(&format!("{n}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+                let _ = stream.flush();
+                let mut rest = [0u8; 1];
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(10)));
+                let _ = stream.read(&mut rest);
+            }
+        });
+        Local { base, seen }
+    }
+
+    fn targets(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+
+    fn headers(&self, i: usize) -> Vec<(String, String)> {
+        self.seen.lock().unwrap()[i].1.clone()
+    }
+}
+
+fn link(target: &str) -> Vec<(String, String)> {
+    vec![(
+        "link".into(),
+        format!("<{target}>; rel=\"next\", <{target}>; rel=\"last\""),
+    )]
+}
+
+// ---------------------------------------------------------------- Primero
+
+const PRIMERO_ENV: &[(&str, &str)] = &[
+    ("HTTP_USER", "primero_user"),
+    ("HTTP_PASSWORD", "primero-secret"),
+];
+
+fn primero(sb: &Sandbox) -> (String, String) {
+    (
+        format!("{}/api/v2/cases", sb.api_url("primero")),
+        sb.ca_file().display().to_string(),
+    )
+}
+
+/// The seeded cases, read from the fixture the sandbox is seeded from.
+fn seeded_cases() -> Vec<Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/sandbox/primero-cases.json"
+    );
+    let seed: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    seed["cases"].as_array().unwrap().clone()
+}
+
+/// The GETs of the cases listing the sandbox received (not the login).
+fn case_lists(sb: &Sandbox) -> Vec<Received> {
+    sb.received("primero")
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/primero/api/v2/cases")
+        .collect()
+}
+
+fn query_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn primero_pages_through_every_case_once() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    let run = ok(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--paginate",
+            "page",
+            "--per",
+            "20",
+            "--records",
+            ".data[]",
+        ],
+        PRIMERO_ENV,
+    );
+    let records = run.records();
+    let seeded = seeded_cases();
+    assert_eq!(records.len(), seeded.len());
+    let mut got: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    got.sort_unstable();
+    got.dedup();
+    let mut want: Vec<&str> = seeded.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    want.sort_unstable();
+    assert_eq!(got, want, "every case exactly once");
+    assert_eq!(
+        run.stderr,
+        format!("http-get: {} records in 3 pages\n", seeded.len())
+    );
+
+    let lists = case_lists(&sb);
+    assert_eq!(lists.len(), 3);
+    for (i, list) in lists.iter().enumerate() {
+        let pairs = query_pairs(&list.query);
+        assert_eq!(param(&pairs, "page"), Some((i + 1).to_string().as_str()));
+        assert_eq!(param(&pairs, "per"), Some("20"));
+        assert!(
+            list.header("authorization")
+                .is_some_and(|a| a.starts_with("Bearer "))
+        );
+        assert_eq!(list.header("accept"), Some("application/json"));
+    }
+    let logins = sb
+        .received("primero")
+        .iter()
+        .filter(|r| r.path.ends_with("/tokens"))
+        .count();
+    assert_eq!(logins, 1, "one login for the run");
+}
+
+#[test]
+fn primero_filter_syntax_goes_through_query() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    let since = "2023-08-24T00:00:00Z";
+    let run = ok(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--paginate",
+            "page",
+            "--per",
+            "10",
+            "--query",
+            &format!("last_updated_at={since}.."),
+            "--query",
+            "remote=true",
+            "--records",
+            ".data[]",
+        ],
+        PRIMERO_ENV,
+    );
+    let seeded = seeded_cases();
+    let mut want: Vec<&str> = seeded
+        .iter()
+        .filter(|c| c["last_updated_at"].as_str().unwrap() >= since)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(!want.is_empty() && want.len() < seeded.len());
+    want.sort_unstable();
+    let records = run.records();
+    let mut got: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    got.sort_unstable();
+    assert_eq!(got, want);
+
+    let lists = case_lists(&sb);
+    assert_eq!(lists.len(), want.len().div_ceil(10));
+    for list in &lists {
+        // The colons are encoded, the range dots are not, and the server reads it back.
+        assert!(
+            list.query
+                .contains("last_updated_at=2023-08-24T00%3A00%3A00Z.."),
+            "{}",
+            list.query
+        );
+        let pairs = query_pairs(&list.query);
+        assert_eq!(
+            param(&pairs, "last_updated_at"),
+            Some("2023-08-24T00:00:00Z..")
+        );
+        assert_eq!(param(&pairs, "remote"), Some("true"));
+    }
+}
+
+#[test]
+fn records_default_and_filtered() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    // Without --records an object answer is one record: the page itself.
+    let run = ok(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--query",
+            "per=5",
+        ],
+        PRIMERO_ENV,
+    );
+    let records = run.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["data"].as_array().unwrap().len(), 5);
+    assert_eq!(records[0]["metadata"]["total"], json!(seeded_cases().len()));
+    assert_eq!(run.stderr, "http-get: 1 record in 1 page\n");
+
+    // A filter building records; --quiet drops the summary.
+    let run = ok(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--query",
+            "per=3",
+            "--quiet",
+            "--records",
+            ".data[] | {id, case_id}",
+        ],
+        PRIMERO_ENV,
+    );
+    let records = run.records();
+    assert_eq!(records.len(), 3);
+    for r in &records {
+        assert_eq!(
+            r.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["id", "case_id"]
+        );
+    }
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn records_that_are_not_objects_are_refused_without_values() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    let run = fails(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--paginate",
+            "page",
+            "--per",
+            "20",
+            "--records",
+            ".data[].case_id",
+        ],
+        PRIMERO_ENV,
+        65,
+    );
+    assert_eq!(run.stdout, "", "nothing of the page is written");
+    let first_case_id = seeded_cases()[0]["case_id"].as_str().unwrap().to_string();
+    assert_one_line_without(&run.stderr, &[&first_case_id]);
+    assert!(
+        run.stderr
+            .contains("page 1: record 1 is a string, not an object"),
+        "{}",
+        run.stderr
+    );
+
+    // A filter error names the flag, not the value.
+    let run = fails(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--records",
+            ".data[].case_id.x",
+        ],
+        PRIMERO_ENV,
+        65,
+    );
+    assert_one_line_without(&run.stderr, &[&first_case_id]);
+    assert!(
+        run.stderr
+            .contains("--records: filter error: cannot index a string"),
+        "{}",
+        run.stderr
+    );
+
+    // A filter that does not compile is a usage error before any request.
+    let before = sb.received("primero").len();
+    let run = fails(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--records",
+            ".data[]]",
+        ],
+        PRIMERO_ENV,
+        64,
+    );
+    assert!(
+        run.stderr.contains("--records: column 8:"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.received("primero").len(), before);
+}
+
+#[test]
+fn empty_result_writes_nothing_and_exits_0() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    let run = ok(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--paginate",
+            "page",
+            "--query",
+            "last_updated_at=2099-01-01T00:00:00Z..",
+            "--records",
+            ".data[]",
+        ],
+        PRIMERO_ENV,
+    );
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "http-get: 0 records in 1 page\n");
+    assert_eq!(case_lists(&sb).len(), 1);
+}
+
+#[test]
+fn wrong_password_is_77_without_the_secret() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    let secret = "not-the-primero-secret-4711";
+    let run = fails(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--paginate",
+            "page",
+            "--records",
+            ".data[]",
+        ],
+        &[("HTTP_USER", "primero_user"), ("HTTP_PASSWORD", secret)],
+        77,
+    );
+    assert_eq!(run.stdout, "");
+    assert_one_line_without(&run.stderr, &[secret, "primero_user"]);
+    assert!(case_lists(&sb).is_empty(), "no listing without a login");
+}
+
+#[test]
+fn missing_password_is_78_before_any_request() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    let run = fails(
+        &[&url, "--auth", "primero", "--ca-file", &ca],
+        &[("HTTP_USER", "primero_user")],
+        78,
+    );
+    assert!(run.stderr.contains("HTTP_PASSWORD"), "{}", run.stderr);
+    assert!(sb.received("primero").is_empty());
+}
+
+#[test]
+fn a_503_is_retried_then_the_page_arrives() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    sb.fault(Fault {
+        path: "/primero/api/v2/cases".into(),
+        method: Some("GET".into()),
+        count: 2,
+        status: 503,
+        retry_after: Some(1),
+        ..Default::default()
+    });
+    let run = ok(
+        &[
+            &url,
+            "--auth",
+            "primero",
+            "--ca-file",
+            &ca,
+            "--paginate",
+            "page",
+            "--per",
+            "20",
+            "--records",
+            ".data[]",
+            "--retry-delay",
+            "1",
+        ],
+        PRIMERO_ENV,
+    );
+    assert_eq!(
+        run.records().len(),
+        seeded_cases().len(),
+        "no page lost or doubled"
+    );
+    let statuses: Vec<u16> = case_lists(&sb).iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [503, 503, 200, 200, 200]);
+    let first_pages: Vec<String> = case_lists(&sb)[..3]
+        .iter()
+        .map(|r| r.query.clone())
+        .collect();
+    assert!(
+        first_pages.iter().all(|q| q == &first_pages[0]),
+        "the same page asked again"
+    );
+    let warnings = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("http-get: warning: "))
+        .count();
+    assert_eq!(warnings, 2, "{}", run.stderr);
+}
+
+#[test]
+fn a_404_is_69_after_one_request() {
+    let sb = Sandbox::start().unwrap();
+    let (url, ca) = primero(&sb);
+    let missing = format!("{url}/no-such-case-0000");
+    let run = fails(
+        &[&missing, "--auth", "primero", "--ca-file", &ca],
+        PRIMERO_ENV,
+        69,
+    );
+    assert!(run.stderr.contains("404"), "{}", run.stderr);
+    let gets: Vec<Received> = sb
+        .received("primero")
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .collect();
+    assert_eq!(gets.len(), 1);
+    assert_eq!(gets[0].status, 404);
+}
+
+#[test]
+fn an_unknown_ca_is_77_and_nothing_is_sent() {
+    let sb = Sandbox::start().unwrap();
+    let (url, _ca) = primero(&sb);
+    let run = fails(
+        &[&url, "--auth", "primero", "--retries", "0"],
+        PRIMERO_ENV,
+        77,
+    );
+    assert_one_line_without(&run.stderr, &["primero-secret"]);
+    assert!(
+        sb.received("primero").is_empty(),
+        "no request got through TLS"
+    );
+}
+
+// ---------------------------------------------------------------- OSCaR
+
+#[test]
+fn oscar_sign_in_headers_and_since_date_quoting() {
+    let sb = Sandbox::start().unwrap();
+    let url = format!("{}/api/v1/organizations/clients", sb.api_url("oscar"));
+    let ca = sb.ca_file().display().to_string();
+    let run = ok(
+        &[
+            &url,
+            "--auth",
+            "oscar",
+            "--ca-file",
+            &ca,
+            "--query",
+            "since_date='2023-08-24 00:00:00'",
+            "--query",
+            "referred_external=true",
+            "--records",
+            ".data[]",
+        ],
+        &[
+            ("HTTP_USER", "oscar@example.org"),
+            ("HTTP_PASSWORD", "oscar-secret"),
+        ],
+    );
+    let received = sb.received("oscar");
+    let sign_in = received
+        .iter()
+        .find(|r| r.path.ends_with("/admin_auth/sign_in"))
+        .unwrap();
+    assert_eq!(sign_in.method, "POST");
+    let list: Vec<&Received> = received
+        .iter()
+        .filter(|r| r.path.ends_with("/organizations/clients"))
+        .collect();
+    assert_eq!(list.len(), 1);
+    let list = list[0];
+    for name in ["access-token", "client", "uid"] {
+        assert!(
+            list.header(name).is_some_and(|v| !v.is_empty()),
+            "{name} sent back"
+        );
+    }
+    assert_eq!(list.header("uid"), Some("oscar@example.org"));
+    assert!(
+        list.query
+            .contains("since_date=%272023-08-24%2000%3A00%3A00%27"),
+        "{}",
+        list.query
+    );
+    let pairs = query_pairs(&list.query);
+    assert_eq!(param(&pairs, "since_date"), Some("'2023-08-24 00:00:00'"));
+    let records = run.records();
+    assert!(!records.is_empty());
+    for r in &records {
+        assert!(r["global_id"].is_string(), "{r}");
+    }
+}
+
+// ---------------------------------------------------------------- dhis2
+
+#[test]
+fn dhis2_program_metadata_is_one_record() {
+    let sb = Sandbox::start().unwrap();
+    let url = format!("{}/api/programs/SIPCAprg001", sb.api_url("dhis2"));
+    let ca = sb.ca_file().display().to_string();
+    let fields = "programStages[id,name,programStageDataElements[compulsory,dataElement[name,valueType,id,optionSet[name,id,valueType,options[name,code]]]]]";
+    let run = ok(
+        &[
+            &url,
+            "--auth",
+            "basic",
+            "--ca-file",
+            &ca,
+            "--query",
+            &format!("fields={fields}"),
+        ],
+        &[("HTTP_USER", "admin"), ("HTTP_PASSWORD", "district")],
+    );
+    let records = run.records();
+    assert_eq!(records.len(), 1);
+    let stages = records[0]["programStages"].as_array().unwrap();
+    assert!(!stages.is_empty());
+    assert!(stages[0]["programStageDataElements"].is_array());
+    let received = sb.received("dhis2");
+    assert_eq!(received.len(), 1);
+    assert!(
+        !received[0].query.contains('['),
+        "brackets are encoded: {}",
+        received[0].query
+    );
+    assert_eq!(
+        param(&query_pairs(&received[0].query), "fields"),
+        Some(fields)
+    );
+
+    // The same with a personal access token; a wrong one is 77 without the token.
+    let pat = "d2pat_sandbox0000000000000000000000";
+    let run = ok(
+        &[&url, "--auth", "dhis2-token", "--ca-file", &ca],
+        &[("HTTP_TOKEN", pat)],
+    );
+    assert_eq!(run.records().len(), 1);
+    let wrong = "d2pat_wrong00000000000000000000000000";
+    let run = fails(
+        &[&url, "--auth", "dhis2-token", "--ca-file", &ca],
+        &[("HTTP_TOKEN", wrong)],
+        77,
+    );
+    assert_one_line_without(&run.stderr, &[wrong]);
+}
+
+// ---------------------------------------------------------------- paging on a local server
+
+#[test]
+fn link_paging_follows_next_until_there_is_none() {
+    let server = Local::start(|base, target| match target {
+        "/items?sort=id" => (
+            200,
+            link("/items?sort=id&after=2"),
+            r#"[{"id":1},{"id":2}]"#.into(),
+        ),
+        "/items?sort=id&after=2" => (
+            200,
+            link(&format!("{base}/items?sort=id&after=4")),
+            r#"[{"id":3},{"id":4}]"#.into(),
+        ),
+        "/items?sort=id&after=4" => (
+            200,
+            vec![],
+            r#"[{"id":5,"n":12345678901234567890.50}]"#.into(),
+        ),
+        _ => (404, vec![], "{}".into()),
+    });
+    let url = format!("{}/items", server.base);
+    let run = ok(
+        &[
+            &url,
+            "--query",
+            "sort=id",
+            "--paginate",
+            "link",
+            "--auth",
+            "bearer",
+        ],
+        &[("HTTP_TOKEN", "tok-abc-123")],
+    );
+    assert_eq!(
+        run.stdout,
+        "{\"id\":1}\n{\"id\":2}\n{\"id\":3}\n{\"id\":4}\n{\"id\":5,\"n\":12345678901234567890.50}\n"
+    );
+    assert_eq!(run.stderr, "http-get: 5 records in 3 pages\n");
+    assert_eq!(
+        server.targets(),
+        [
+            "/items?sort=id",
+            "/items?sort=id&after=2",
+            "/items?sort=id&after=4"
+        ]
+    );
+    for i in 0..3 {
+        let headers = server.headers(i);
+        assert!(headers.contains(&("authorization".into(), "Bearer tok-abc-123".into())));
+    }
+}
+
+#[test]
+fn link_to_another_origin_is_refused() {
+    let other = Local::start(|_, _| (200, vec![], r#"[{"id":"elsewhere"}]"#.into()));
+    let other_url = format!("{}/steal", other.base.replace("127.0.0.1", "localhost"));
+    let server = Local::start(move |_, _| (200, link(&other_url), r#"[{"id":1}]"#.into()));
+    let run = fails(
+        &[&server.base, "--paginate", "link", "--auth", "bearer"],
+        &[("HTTP_TOKEN", "tok-never-elsewhere")],
+        69,
+    );
+    assert_eq!(run.stdout, "{\"id\":1}\n", "the first page stays written");
+    assert_one_line_without(&run.stderr, &["tok-never-elsewhere"]);
+    assert!(
+        run.stderr
+            .contains("page 1: the Link header's next page is on another origin"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        other.targets().is_empty(),
+        "nothing was sent to the other origin"
+    );
+    assert_eq!(server.targets().len(), 1);
+}
+
+#[test]
+fn offset_paging_stops_at_a_short_page_or_the_total() {
+    // 7 items, 3 a page, the total announced: offsets 0, 3, 6.
+    let items = |from: usize, to: usize| {
+        let list: Vec<Value> = (from..to.min(7)).map(|i| json!({"n": i})).collect();
+        json!({"items": list, "total": 7}).to_string()
+    };
+    let server = Local::start(move |_, target| {
+        let offset: usize = target
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("skip="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        (200, vec![], items(offset, offset + 3))
+    });
+    let run = ok(
+        &[
+            &server.base,
+            "--paginate",
+            "offset",
+            "--per",
+            "3",
+            "--offset-param",
+            "skip",
+            "--limit-param",
+            "take",
+            "--total",
+            ".total",
+            "--records",
+            ".items[]",
+        ],
+        &[],
+    );
+    let ns: Vec<i64> = run
+        .records()
+        .iter()
+        .map(|r| r["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ns, [0, 1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        server.targets(),
+        ["/?skip=0&take=3", "/?skip=3&take=3", "/?skip=6&take=3"]
+    );
+
+    // Without a total, the short page ends it; exactly a multiple ends with an empty page.
+    let server = Local::start(|_, target| {
+        let offset: usize = target
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("offset="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let list: Vec<Value> = (offset..(offset + 2).min(4))
+            .map(|i| json!({"n": i}))
+            .collect();
+        (200, vec![], Value::Array(list).to_string())
+    });
+    let run = ok(&[&server.base, "--paginate", "offset", "--per", "2"], &[]);
+    assert_eq!(run.records().len(), 4);
+    assert_eq!(
+        server.targets(),
+        [
+            "/?offset=0&limit=2",
+            "/?offset=2&limit=2",
+            "/?offset=4&limit=2"
+        ]
+    );
+    assert_eq!(run.stderr, "http-get: 4 records in 3 pages\n");
+}
+
+#[test]
+fn a_server_ignoring_the_page_parameter_is_caught() {
+    let server = Local::start(|_, _| (200, vec![], r#"{"data":[{"id":1},{"id":2}]}"#.into()));
+    let run = fails(
+        &[
+            &server.base,
+            "--paginate",
+            "page",
+            "--per",
+            "2",
+            "--records",
+            ".data[]",
+        ],
+        &[],
+        69,
+    );
+    assert_eq!(
+        run.stdout, "{\"id\":1}\n{\"id\":2}\n",
+        "the same records are not written twice"
+    );
+    assert!(
+        run.stderr
+            .contains("page 2: the answer is the same as the page before"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn max_pages_with_more_left_is_69() {
+    let server = Local::start(|_, target| {
+        let page: u64 = target
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("page="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        (
+            200,
+            vec![],
+            json!({"data": [{"page": page}], "metadata": {"total": 10}}).to_string(),
+        )
+    });
+    let run = fails(
+        &[
+            &server.base,
+            "--paginate",
+            "page",
+            "--per",
+            "1",
+            "--max-pages",
+            "2",
+            "--first-page",
+            "0",
+            "--records",
+            ".data[]",
+        ],
+        &[],
+        69,
+    );
+    let pages: Vec<u64> = run
+        .records()
+        .iter()
+        .map(|r| r["page"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pages, [0, 1]);
+    assert!(
+        run.stderr.contains("--max-pages 2 reached"),
+        "{}",
+        run.stderr
+    );
+    // Exactly at the total, the same limit is no error.
+    let run = ok(
+        &[
+            &server.base,
+            "--paginate",
+            "page",
+            "--per",
+            "1",
+            "--max-pages",
+            "2",
+            "--records",
+            ".data[]",
+            "--total",
+            "2",
+        ],
+        &[],
+    );
+    assert_eq!(run.records().len(), 2);
+}
+
+#[test]
+fn answers_that_are_not_json_or_not_records() {
+    let server = Local::start(|_, target| match target {
+        "/text" => (200, vec![], "<html>Jane Roe</html>".into()),
+        "/number" => (200, vec![], "42".into()),
+        "/mixed" => (200, vec![], r#"[{"id":1},"Jane Roe"]"#.into()),
+        "/empty" => (200, vec![], String::new()),
+        _ => (404, vec![], "{}".into()),
+    });
+    let run = fails(&[&format!("{}/text", server.base)], &[], 69);
+    assert_one_line_without(&run.stderr, &["Jane"]);
+    assert!(run.stderr.contains("not JSON"), "{}", run.stderr);
+    let run = fails(&[&format!("{}/number", server.base)], &[], 65);
+    assert!(
+        run.stderr
+            .contains("the answer is a number, not an object or an array"),
+        "{}",
+        run.stderr
+    );
+    let run = fails(&[&format!("{}/mixed", server.base)], &[], 65);
+    assert_eq!(run.stdout, "");
+    assert_one_line_without(&run.stderr, &["Jane"]);
+    assert!(
+        run.stderr.contains("record 2 is a string"),
+        "{}",
+        run.stderr
+    );
+    let run = ok(&[&format!("{}/empty", server.base)], &[]);
+    assert_eq!(
+        (run.stdout.as_str(), run.stderr.as_str()),
+        ("", "http-get: 0 records in 1 page\n")
+    );
+}
+
+#[test]
+fn usage_errors_before_any_request() {
+    let server = Local::start(|_, _| (200, vec![], "[]".into()));
+    for (args, needle) in [
+        (vec!["--query", "novalue"], "--query takes NAME=VALUE"),
+        (
+            vec!["--paginate", "page", "--query", "page=2"],
+            "--query page: --paginate page sets",
+        ),
+        (
+            vec!["--paginate", "offset", "--query", "limit=2"],
+            "--query limit",
+        ),
+        (vec!["--total", "..."], "--total: column"),
+        (vec!["--per", "0"], "--per"),
+    ] {
+        let mut all = vec![server.base.as_str()];
+        all.extend(args);
+        let run = http_get(&all, &[]);
+        assert_eq!(run.code, 64, "{all:?}: {}", run.stderr);
+        assert!(run.stderr.contains(needle), "{all:?}: {}", run.stderr);
+    }
+    let run = fails(&["http://192.0.2.1/x"], &[], 64);
+    assert!(run.stderr.contains("loopback"), "{}", run.stderr);
+    assert!(server.targets().is_empty());
+}
+
+#[test]
+fn a_failure_after_retries_is_75_and_earlier_pages_stay_written() {
+    let server = Local::start(|_, target| {
+        if target.contains("page=1&") {
+            (200, vec![], r#"{"data":[{"id":1},{"id":2}]}"#.into())
+        } else {
+            (
+                503,
+                vec![("retry-after".into(), "0".into())],
+                r#"{"error":"down"}"#.into(),
+            )
+        }
+    });
+    let run = fails(
+        &[
+            &server.base,
+            "--paginate",
+            "page",
+            "--per",
+            "2",
+            "--records",
+            ".data[]",
+            "--retries",
+            "2",
+            "--retry-delay",
+            "1",
+        ],
+        &[],
+        75,
+    );
+    assert_eq!(run.stdout, "{\"id\":1}\n{\"id\":2}\n");
+    let last = run.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("http-get: error: page 2: gave up after 3 attempts"),
+        "{}",
+        run.stderr
+    );
+    assert!(last.contains("503"), "{last}");
+    assert_eq!(server.targets().len(), 4);
+}
