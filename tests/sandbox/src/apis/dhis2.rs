@@ -80,10 +80,20 @@ impl Job {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Store {
     events: Vec<Event>,
     jobs: Vec<Job>,
+}
+
+// Counts only: no data values in Debug output.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("events", &self.events.len())
+            .field("jobs", &self.jobs.len())
+            .finish()
+    }
 }
 
 /// The dhis2 stand-in; starts with the SIPCA program and no events.

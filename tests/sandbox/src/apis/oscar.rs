@@ -25,7 +25,7 @@ const GENDERS: &[&str] = &["male", "female", "other", "prefer_not_to_say", "unkn
 
 const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Client {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -66,17 +66,25 @@ fn seed() -> &'static [Client] {
     })
 }
 
-#[derive(Debug)]
 struct Session {
     access_token: String,
     client: String,
     expiry: DateTime<Utc>,
 }
 
-#[derive(Debug)]
 struct Store {
     clients: Vec<Client>,
     sessions: Vec<Session>,
+}
+
+// Counts only: neither client content nor tokens in Debug output.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("clients", &self.clients.len())
+            .field("sessions", &self.sessions.len())
+            .finish()
+    }
 }
 
 impl Store {
@@ -406,6 +414,13 @@ mod tests {
         assert_eq!(since("'2020-07-14 00:00:00'"), want);
         assert_eq!(since("2020-07-14 00:00:00"), want);
         assert_eq!(since("'not a date'"), None);
+    }
+
+    #[test]
+    fn debug_output_shows_counts_not_clients() {
+        let shown = format!("{:?}", Oscar::new());
+        assert!(shown.contains("clients: 27"), "{shown}");
+        assert!(!shown.contains("given_name"), "{shown}");
     }
 
     #[test]

@@ -41,10 +41,19 @@ fn seed() -> &'static [Map<String, Value>] {
     })
 }
 
-#[derive(Debug)]
 struct Store {
     cases: Vec<Map<String, Value>>,
     tokens: Vec<(String, Instant)>,
+}
+
+// Counts only: neither case content nor tokens in Debug output.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("cases", &self.cases.len())
+            .field("tokens", &self.tokens.len())
+            .finish()
+    }
 }
 
 impl Store {
@@ -117,7 +126,10 @@ impl Primero {
         store
             .tokens
             .push((token.clone(), Instant::now() + lifetime));
-        let body = if req.header("x-sandbox-token-in-body") == Some("false") {
+        let body = if req
+            .header("x-sandbox-token-in-body")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+        {
             json!({"id": 1, "user_name": USER})
         } else {
             json!({"id": 1, "user_name": USER, "token": token})
@@ -329,6 +341,13 @@ mod tests {
         ids.sort_by_key(|v| v.as_str());
         ids.dedup();
         assert_eq!(ids.len(), cases.len());
+    }
+
+    #[test]
+    fn debug_output_shows_counts_not_cases() {
+        let shown = format!("{:?}", Primero::new());
+        assert!(shown.contains("cases: 48"), "{shown}");
+        assert!(!shown.contains("name_first"), "{shown}");
     }
 
     #[test]
