@@ -94,16 +94,18 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
         } else {
             Some(response.json().map_err(at_page)?)
         };
-        if previous_page.as_deref() == Some(&response.body[..]) && body.is_some() {
-            return Err(at_page(Error::unavailable(
-                "the answer is the same as the page before: the server does not page this way (check --paginate and its parameter names)",
-            )));
-        }
         line.clear();
         let count = match &body {
             Some(body) => write_records(&options, body, &mut line).map_err(at_page)?,
             None => 0,
         };
+        // A server that ignores the paging parameters answers the same
+        // records again and again: stop before writing them twice.
+        if count > 0 && previous_page.as_deref() == Some(&response.body[..]) {
+            return Err(at_page(Error::unavailable(
+                "the answer is the same as the page before: the server does not page this way (check --paginate and its parameter names)",
+            )));
+        }
         out.write_all(&line)
             .and_then(|()| out.flush())
             .map_err(|e| Error::write("writing <stdout>", e))?;

@@ -11,7 +11,9 @@ use sandbox::{Fault, Received, Sandbox};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_http-get");
 
@@ -1059,4 +1061,51 @@ fn a_failure_after_retries_is_75_and_earlier_pages_stay_written() {
     );
     assert!(last.contains("503"), "{last}");
     assert_eq!(server.targets().len(), 4);
+}
+
+#[test]
+fn each_page_is_written_before_the_next_is_fetched() {
+    // Page 2 is answered only once the test has read page 1 from the pipe
+    // (or after 10 s, and then the test fails): records stream page by page.
+    let released = Arc::new(AtomicBool::new(false));
+    let waited_for_release = Arc::new(AtomicBool::new(false));
+    let (r, w) = (Arc::clone(&released), Arc::clone(&waited_for_release));
+    let server = Local::start(move |_, target| {
+        if target.contains("page=1&") {
+            return (200, vec![], r#"{"data":[{"id":1},{"id":2}]}"#.into());
+        }
+        let start = Instant::now();
+        while !r.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        w.store(r.load(Ordering::SeqCst), Ordering::SeqCst);
+        (200, vec![], r#"{"data":[{"id":3}]}"#.into())
+    });
+    let mut child = std::process::Command::new(BIN)
+        .args([
+            &server.base,
+            "--paginate",
+            "page",
+            "--per",
+            "2",
+            "--records",
+            ".data[]",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(first, "{\"id\":1}\n");
+    released.store(true, Ordering::SeqCst);
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(rest, "{\"id\":2}\n{\"id\":3}\n");
+    assert!(
+        waited_for_release.load(Ordering::SeqCst),
+        "page 1 reached the pipe before page 2 was asked for"
+    );
 }
