@@ -20,6 +20,7 @@ fn tools() -> Vec<(Command, ToolDoc)> {
         (sftp_put::command(), sftp_put::DOC),
         (db_load::command(), db_load::DOC),
         (http_get::command(), http_get::DOC),
+        (http_post::command(), http_post::DOC),
     ]
 }
 

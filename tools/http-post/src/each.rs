@@ -1,0 +1,493 @@
+//! One request per NDJSON record: URL and file names from templates,
+//! optional upsert by lookup, one result line per record, and the exit
+//! code of the worst outcome.
+
+use crate::TOOL;
+use crate::args::{Follow, Options, Save, Upsert};
+use crate::follow;
+use crate::template::{Missing, Template, field_text, file_name_safe};
+use common::http::url::encode_path_segment;
+use common::http::{Attempt, Client, Method, Request, Response};
+use common::io::{open_input, write_atomic};
+use common::ndjson::{LineReader, parse_object};
+use common::result::RecordResult;
+use common::{Error, Exit, Result};
+use serde_json::{Map, Value};
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+/// The fields index-diff adds for its own bookkeeping; never sent.
+pub const BOOKKEEPING: [&str; 4] = ["_key", "_op", "_hash", "_remote_id"];
+
+/// How bad a failed record is: the exit code is the worst seen.
+/// 77 (not allowed) > 75 (temporary) > 69 (refused) > 65 (bad record).
+fn rank(exit: Exit) -> u8 {
+    match exit {
+        Exit::NoPerm => 4,
+        Exit::TempFail => 3,
+        Exit::Data => 1,
+        _ => 2,
+    }
+}
+
+/// Failures that are not about one record: every later record would
+/// fail the same way, so the run stops.
+fn is_fatal(error: &Error) -> bool {
+    matches!(
+        error.exit(),
+        Exit::Usage | Exit::Config | Exit::NoPerm | Exit::NoInput | Exit::Io | Exit::Software
+    )
+}
+
+/// The record being handled, for messages and templates.
+struct Current<'a> {
+    record: &'a Map<String, Value>,
+    n: u64,
+    line: u64,
+    date: &'a str,
+}
+
+impl Current<'_> {
+    fn at(&self) -> String {
+        format!("record {} (line {})", self.n, self.line)
+    }
+
+    /// A template value: {date}, {n}, or the record's field.
+    fn value(&self, name: &str) -> Option<String> {
+        match name {
+            "date" => Some(self.date.to_string()),
+            "n" => Some(self.n.to_string()),
+            _ => field_text(self.record, name),
+        }
+    }
+
+    fn render_url(&self, template: &Template, what: &str) -> Result<String> {
+        template
+            .render(|name| field_text(self.record, name), encode_path_segment)
+            .map_err(|Missing(field)| missing(what, &field))
+    }
+
+    fn file_name(&self, template: &Template, what: &str) -> Result<String> {
+        template
+            .render(|name| self.value(name), file_name_safe)
+            .map_err(|Missing(field)| missing(what, &field))
+    }
+}
+
+fn missing(what: &str, field: &str) -> Error {
+    Error::data(format!(
+        "{what}'s field {{{field}}} is missing, null, or not a string or number"
+    ))
+}
+
+/// What became of one record.
+struct Outcome {
+    result: RecordResult,
+    /// Why it failed (None when ok or skipped), with its exit class.
+    error: Option<Error>,
+    skipped: bool,
+}
+
+/// The run's counts and its worst failure.
+#[derive(Default)]
+struct Tally {
+    records: u64,
+    failed: u64,
+    skipped: u64,
+    worst: Option<Error>,
+    first: Option<String>,
+}
+
+impl Tally {
+    fn fail(&mut self, at: &str, error: Error) {
+        self.failed += 1;
+        if self.first.is_none() {
+            self.first = Some(format!("{at}: {}", error.message()));
+        }
+        let worse = self
+            .worst
+            .as_ref()
+            .is_none_or(|w| rank(error.exit()) > rank(w.exit()));
+        if worse {
+            self.worst = Some(error);
+        }
+    }
+}
+
+pub fn run(options: &Options, client: &Client) -> Result<()> {
+    let args = &options.args;
+    client.check_url(&options.url.sample())?;
+    if let Some(upsert) = &options.upsert {
+        client.check_url(&upsert.lookup.sample())?;
+        client.check_url(&upsert.update_url.sample())?;
+    }
+    if let Some(save) = &options.save {
+        std::fs::create_dir_all(&save.dir)
+            .map_err(|e| Error::write(format!("creating --save-dir {}", save.dir.display()), e))?;
+    }
+    if !args.dry_run {
+        client.check_secrets()?;
+    }
+    let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let mut reader = LineReader::new(open_input(args.body.as_deref())?);
+    let name = reader.name().to_string();
+    let mut out = std::io::stdout().lock();
+    let mut tally = Tally::default();
+    let mut progress = Progress::new();
+    while let Some((line, bytes)) = reader.next_line()? {
+        tally.records += 1;
+        let n = tally.records;
+        let record = match parse_object(bytes, &name, line) {
+            Ok(record) => record,
+            Err(error) => {
+                // No result line: without the record there is no key.
+                tally.fail(&format!("record {n}"), error);
+                if args.fail_fast {
+                    break;
+                }
+                continue;
+            }
+        };
+        let current = Current {
+            record: &record,
+            n,
+            line,
+            date: &date,
+        };
+        let outcome = match handle(options, client, &current) {
+            Ok(outcome) => outcome,
+            Err(fatal) => {
+                progress.clear();
+                return Err(fatal.context(current.at()));
+            }
+        };
+        outcome
+            .result
+            .write_to(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::write("writing a result to <stdout>", e))?;
+        if outcome.skipped {
+            tally.skipped += 1;
+        }
+        let failed = outcome.error.is_some();
+        if let Some(error) = outcome.error {
+            tally.fail(&current.at(), error);
+        }
+        progress.show(tally.records, tally.failed);
+        if failed && args.fail_fast {
+            break;
+        }
+    }
+    progress.clear();
+    if tally.skipped > 0 {
+        common::cli::warn(
+            TOOL,
+            format!(
+                "{} record{} with _op \"deleted\" not sent (--delete-method DELETE sends them)",
+                tally.skipped,
+                if tally.skipped == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    match tally.worst {
+        None => Ok(()),
+        Some(worst) => {
+            let stopped = if args.fail_fast {
+                ", stopped (--fail-fast)"
+            } else {
+                ""
+            };
+            Err(Error::new(
+                worst.exit(),
+                format!(
+                    "{} of {} record{} failed{stopped}; the first: {}",
+                    tally.failed,
+                    tally.records,
+                    if tally.records == 1 { "" } else { "s" },
+                    tally.first.unwrap_or_default()
+                ),
+            ))
+        }
+    }
+}
+
+/// Send one record. Err is a failure of the run, not of the record.
+fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outcome> {
+    let args = &options.args;
+    let record = current.record;
+    let mut result = RecordResult::for_record(record, false);
+    if let Some(field) = &args.key_field {
+        result.key = record.get(field).cloned().unwrap_or(Value::Null);
+    }
+    let fail = |mut result: RecordResult, error: Error| {
+        result.error = Some(error.message().to_string());
+        Ok(Outcome {
+            result,
+            error: Some(error),
+            skipped: false,
+        })
+    };
+    let deleted = record.get("_op").and_then(Value::as_str) == Some("deleted");
+    if deleted && args.delete_method.is_none() {
+        result.error = Some("not sent: _op is deleted (--delete-method sends it)".into());
+        return Ok(Outcome {
+            result,
+            error: None,
+            skipped: true,
+        });
+    }
+    let url = match current.render_url(&options.url, "the URL template") {
+        Ok(url) => url,
+        Err(error) => return fail(result, error),
+    };
+    let request = if deleted {
+        let method = args.delete_method.unwrap_or(Method::Delete);
+        let mut request = Request::new(method, &url);
+        request.body = Some(Vec::new());
+        request
+    } else {
+        match body_of(record, args.body_field.as_deref()) {
+            Ok(body) => Request::with_body(args.method, &url, &args.content_type, body),
+            Err(error) => return fail(result, error),
+        }
+    };
+    let saved = match save_names(options.save.as_ref(), current) {
+        Ok(names) => names,
+        Err(error) => return fail(result, error),
+    };
+    if let (Some(save), Some((request_name, _)), false) = (&options.save, &saved, deleted) {
+        write_atomic(
+            &save.dir.join(request_name),
+            request.body.as_deref().unwrap_or_default(),
+        )?;
+    }
+
+    if args.dry_run {
+        let upsert = options.upsert.as_ref().filter(|_| !deleted);
+        if let Some(upsert) = upsert {
+            match current.render_url(&upsert.lookup, "--lookup") {
+                Ok(lookup) => dry_run_line(client, current, &Request::get(lookup)),
+                Err(error) => return fail(result, error),
+            }
+        }
+        dry_run_line(client, current, &request);
+        result.ok = true;
+        result.dry_run = true;
+        return Ok(Outcome {
+            result,
+            error: None,
+            skipped: false,
+        });
+    }
+
+    let sent = match options.upsert.as_ref().filter(|_| !deleted) {
+        Some(upsert) => upsert_record(client, upsert, current, &request),
+        None => client.send(&request).map(|response| (response, None)),
+    };
+    let (response, looked_up) = match sent {
+        Ok(sent) => sent,
+        Err(error) if is_fatal(&error) => return Err(error),
+        Err(error) => return fail(result, error),
+    };
+    result.status = Some(i64::from(response.status));
+    let mut answer = response;
+    let mut error = answer.error();
+    if error.is_none() && args.follow == Some(Follow::Dhis2Job) {
+        let limit = client
+            .policy()
+            .max_time
+            .unwrap_or(follow::DEFAULT_FOLLOW_TIME);
+        match follow::dhis2_job(client, &answer, args.poll_interval, limit) {
+            Ok(report) => {
+                error = follow::dhis2_report_error(&report);
+                answer = report;
+            }
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => error = Some(e),
+        }
+    }
+    if let (Some(save), Some((_, response_name))) = (&options.save, &saved) {
+        write_atomic(&save.dir.join(response_name), &answer.body)?;
+    }
+    if let Some(error) = error {
+        return fail(result, error);
+    }
+    result.ok = true;
+    let from_answer = match &options.id_from {
+        Some(filter) => answer
+            .json()
+            .ok()
+            .and_then(|v| filter.first(&v).ok().flatten())
+            .as_ref()
+            .and_then(crate::id_text),
+        None => None,
+    };
+    result.remote_id = from_answer.or(looked_up);
+    Ok(Outcome {
+        result,
+        error: None,
+        skipped: false,
+    })
+}
+
+fn dry_run_line(client: &Client, current: &Current, request: &Request) {
+    common::cli::info(
+        TOOL,
+        format!("dry run: {}: {}", current.at(), client.describe(request)),
+    );
+}
+
+/// The body: the record without the bookkeeping fields, or one field (a
+/// string as its text, anything else as JSON).
+fn body_of(record: &Map<String, Value>, body_field: Option<&str>) -> Result<Vec<u8>> {
+    let json = |v: &Value| serde_json::to_vec(v).map_err(|e| Error::software(e.to_string()));
+    match body_field {
+        Some(field) => match record.get(field) {
+            None | Some(Value::Null) => Err(Error::data(format!(
+                "the --body-field {field:?} is missing or null"
+            ))),
+            Some(Value::String(text)) => Ok(text.clone().into_bytes()),
+            Some(value) => json(value),
+        },
+        None => {
+            let mut body = record.clone();
+            for field in BOOKKEEPING {
+                body.remove(field);
+            }
+            json(&Value::Object(body))
+        }
+    }
+}
+
+/// The request's and the answer's file names, when bodies are saved.
+fn save_names(save: Option<&Save>, current: &Current) -> Result<Option<(String, String)>> {
+    let Some(save) = save else {
+        return Ok(None);
+    };
+    let request = current.file_name(&save.request, "--save-name")?;
+    let response = current.file_name(&save.response, "--save-response-name")?;
+    Ok(Some((request, response)))
+}
+
+/// Look the record up, then create or update it. A temporary failure of
+/// either step starts again from the lookup, so that a create that went
+/// through before a timeout is updated, not made twice. Gives the answer
+/// of the write and the id of the match it updated.
+fn upsert_record(
+    client: &Client,
+    upsert: &Upsert,
+    current: &Current,
+    create: &Request,
+) -> Result<(Response, Option<String>)> {
+    let lookup_url = current.render_url(&upsert.lookup, "--lookup")?;
+    client.retry(|_| {
+        let lookup = Request::get(&lookup_url).header("accept", "application/json");
+        let found = match client.try_once(&lookup) {
+            Attempt::Done(found) => found,
+            Attempt::Retry { error, retry_after } => {
+                return Attempt::Retry {
+                    error: error.context("lookup"),
+                    retry_after,
+                };
+            }
+            Attempt::Fail(error) => return Attempt::Fail(error.context("lookup")),
+        };
+        if found.error().is_some() {
+            // A refused lookup is the record's outcome, with its status.
+            return Attempt::Done((found, None));
+        }
+        let matches = match found.json().and_then(|v| upsert.records.run(&v)) {
+            Ok(matches) => matches,
+            Err(error) => {
+                return Attempt::Fail(Error::unavailable(format!(
+                    "lookup: {}: the answer does not fit --lookup-records: {}",
+                    found.at(),
+                    error.message()
+                )));
+            }
+        };
+        let (write, looked_up) = match matches.as_slice() {
+            [] => (create.clone(), None),
+            [one] => {
+                let id = upsert
+                    .id
+                    .first(one)
+                    .ok()
+                    .flatten()
+                    .as_ref()
+                    .and_then(crate::id_text);
+                let Some(id) = id else {
+                    return Attempt::Fail(Error::unavailable(format!(
+                        "lookup: {}: the match has no id (--lookup-id)",
+                        found.at()
+                    )));
+                };
+                let url = upsert.update_url.render(
+                    |name| match name {
+                        "remote_id" => Some(id.clone()),
+                        _ => field_text(current.record, name),
+                    },
+                    encode_path_segment,
+                );
+                let url = match url {
+                    Ok(url) => url,
+                    Err(Missing(field)) => {
+                        return Attempt::Fail(missing("--update-url", &field));
+                    }
+                };
+                let mut update = create.clone();
+                update.method = upsert.update_method;
+                update.url = url;
+                (update, Some(id))
+            }
+            more => {
+                return Attempt::Fail(Error::unavailable(format!(
+                    "lookup: {}: {} matches; an upsert needs 0 or 1",
+                    found.at(),
+                    more.len()
+                )));
+            }
+        };
+        match client.try_once(&write) {
+            Attempt::Done(response) => Attempt::Done((response, looked_up)),
+            Attempt::Retry { error, retry_after } => Attempt::Retry { error, retry_after },
+            Attempt::Fail(error) => Attempt::Fail(error),
+        }
+    })
+}
+
+/// A progress line on stderr, only when stderr is a terminal.
+struct Progress {
+    on: bool,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            on: std::io::stderr().is_terminal(),
+            last: Instant::now(),
+            shown: false,
+        }
+    }
+
+    fn show(&mut self, records: u64, failed: u64) {
+        if !self.on || self.last.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.last = Instant::now();
+        self.shown = true;
+        let _ = write!(
+            std::io::stderr().lock(),
+            "\r{TOOL}: {records} records, {failed} failed"
+        );
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+            self.shown = false;
+        }
+    }
+}

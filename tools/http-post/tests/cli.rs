@@ -1,0 +1,1194 @@
+//! http-post through its binary, against the sandbox of remote APIs.
+
+use common::testing::{Workdir, assert_one_line_without, mode_of, ndjson_values};
+use sandbox::{Fault, Options, Sandbox};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_http-post");
+
+const REQCHECK_PASSWORD: &str = "reqcheck-secret";
+const PRIMERO_PASSWORD: &str = "primero-secret";
+const OSCAR_PASSWORD: &str = "oscar-secret";
+const DHIS2_PAT: &str = "d2pat_sandbox0000000000000000000000";
+const FUNCTION_KEY: &str = "rs-function-key";
+
+/// What a run gave.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn values(&self) -> Vec<Value> {
+        ndjson_values(&self.stdout)
+    }
+}
+
+fn start() -> Sandbox {
+    Sandbox::start().unwrap_or_else(|e| panic!("cannot start the sandbox: {e}"))
+}
+
+/// Run http-post with `args`, the sandbox's CA (when given), quick retries,
+/// only the variables of `env`, and `stdin`.
+fn http_post(
+    wrk: &Workdir,
+    sb: Option<&Sandbox>,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> Run {
+    let mut cmd = wrk.command();
+    for var in [
+        "HTTP_USER",
+        "HTTP_PASSWORD",
+        "HTTP_TOKEN",
+        "HTTP_USER_FILE",
+        "HTTP_PASSWORD_FILE",
+        "HTTP_TOKEN_FILE",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "all_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    if let Some(sb) = sb {
+        cmd.arg("--ca-file").arg(sb.ca_file());
+    }
+    if !args.contains(&"--retry-delay") {
+        cmd.args(["--retry-delay", "1"]);
+    }
+    cmd.args(args).envs(env.iter().copied());
+    let out = cmd
+        .write_stdin(stdin.as_bytes().to_vec())
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(run: &Run) {
+    assert_eq!(run.code, 0, "stdout {} stderr {}", run.stdout, run.stderr);
+}
+
+fn reqcheck_env() -> [(&'static str, &'static str); 2] {
+    [
+        ("HTTP_USER", "reqcheck"),
+        ("HTTP_PASSWORD", REQCHECK_PASSWORD),
+    ]
+}
+
+fn primero_env() -> [(&'static str, &'static str); 2] {
+    [
+        ("HTTP_USER", "primero_user"),
+        ("HTTP_PASSWORD", PRIMERO_PASSWORD),
+    ]
+}
+
+fn patient(number: u64) -> Value {
+    json!({"patient_number": number, "first_name": "Sam", "last_name": "Sample",
+           "dob": "2015-04-01", "hd_mpfile_updated_at": "2024-05-01T10:00:00Z"})
+}
+
+#[test]
+fn reqcheck_heartbeat_with_basic_auth_and_an_empty_body() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/reqcheck/heartbeat", sb.url());
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--auth",
+            "basic",
+            "--no-body",
+            "--response",
+            "heartbeat.json",
+            "--receipt-field",
+            "last_update_date=.last_update_date",
+            &url,
+        ],
+        &reqcheck_env(),
+        "",
+    );
+    ok(&run);
+    let receipt = &run.values()[0];
+    assert_eq!(receipt["tool"], "http-post");
+    assert_eq!(receipt["target"], url);
+    assert_eq!(receipt["status"], 200);
+    assert_eq!(receipt["bytes"], 0);
+    assert_eq!(receipt["fields"], json!({"last_update_date": null}));
+    let answer: Value = serde_json::from_str(&wrk.read("heartbeat.json")).unwrap_or_default();
+    assert_eq!(answer["last_update_date_timestamp"], Value::Null);
+    assert_eq!(mode_of(&wrk.path("heartbeat.json")), 0o600);
+    let seen = sb.received("reqcheck");
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].method.as_str(), seen[0].body.len()), ("POST", 0));
+    assert_eq!(seen[0].header("content-length"), Some("0"));
+    assert!(
+        seen[0]
+            .header("authorization")
+            .is_some_and(|a| a.starts_with("Basic "))
+    );
+}
+
+#[test]
+fn reqcheck_patient_data_puts_the_import_status_in_the_receipt() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let mut bad = patient(2);
+    bad["favourite_colour"] = "blue".into();
+    let body = json!({"patient_data": [patient(1), bad]}).to_string();
+    wrk.create("batch.json", &body);
+    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--auth",
+            "basic",
+            "--body",
+            "batch.json",
+            "--receipt-field",
+            "reqcheck_status=.status",
+            "--receipt-field",
+            "error_objects_ids=.error_objects_ids",
+            "--id-from",
+            ".data_import_id",
+            "--receipt",
+            "audit.jsonl",
+            &url,
+        ],
+        &reqcheck_env(),
+        "",
+    );
+    ok(&run);
+    let receipt = &run.values()[0];
+    assert_eq!(receipt["status"], 201);
+    assert_eq!(receipt["name"], "batch.json");
+    assert_eq!(receipt["bytes"], body.len());
+    assert_eq!(receipt["remote_id"], "1");
+    assert_eq!(
+        receipt["fields"],
+        json!({"reqcheck_status": "partial_failure", "error_objects_ids": [1]})
+    );
+    assert!(!run.stdout.contains("Sample"));
+    assert_eq!(ndjson_values(&wrk.read("audit.jsonl")), run.values());
+    assert_eq!(
+        sb.state("reqcheck")["patients"].as_array().map(Vec::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn a_wrong_password_is_77_and_no_secret_reaches_stderr() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/reqcheck/heartbeat", sb.url());
+    let wrong = "not-the-reqcheck-secret";
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--auth", "basic", "--no-body", &url],
+        &[("HTTP_USER", "reqcheck"), ("HTTP_PASSWORD", wrong)],
+        "",
+    );
+    assert_eq!(run.code, 77, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("http-post: error: POST "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    assert_one_line_without(&run.stderr, &[wrong, "reqcheck:", "cmVxY2hlY2s"]);
+    assert!(run.stdout.is_empty());
+    // Unset, the password is configuration (78), and nothing is sent.
+    let run = run_unset(&wrk, &sb, &url);
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    assert!(run.stderr.contains("HTTP_PASSWORD"), "{}", run.stderr);
+    assert_eq!(sb.received("reqcheck").len(), 1);
+}
+
+fn run_unset(wrk: &Workdir, sb: &Sandbox, url: &str) -> Run {
+    http_post(
+        wrk,
+        Some(sb),
+        &["--auth", "basic", "--no-body", url],
+        &[("HTTP_USER", "reqcheck")],
+        "",
+    )
+}
+
+#[test]
+fn two_503_with_retry_after_then_success_create_one_record_in_three_requests() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    sb.fault(Fault {
+        path: "/reqcheck/patient_data".into(),
+        method: Some("POST".into()),
+        count: 2,
+        status: 503,
+        retry_after: Some(1),
+        ..Default::default()
+    });
+    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let body = json!({"patient_data": [patient(7)]}).to_string();
+    let started = std::time::Instant::now();
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--auth", "basic", &url],
+        &reqcheck_env(),
+        &body,
+    );
+    ok(&run);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "Retry-After honoured"
+    );
+    let statuses: Vec<u16> = sb.received("reqcheck").iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [503, 503, 201]);
+    assert_eq!(
+        sb.state("reqcheck")["patients"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        run.stderr.lines().count(),
+        2,
+        "one warning per wait: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("retrying in 1.0s"), "{}", run.stderr);
+}
+
+#[test]
+fn a_400_is_one_request_and_exit_69() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--auth", "basic", "--response", "answer.json", &url],
+        &reqcheck_env(),
+        r#"{"patients": []}"#,
+    );
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    assert_one_line_without(
+        &run.stderr,
+        &[REQCHECK_PASSWORD, "patient_data key missing"],
+    );
+    assert!(run.stderr.contains("400 Bad Request"), "{}", run.stderr);
+    assert_eq!(sb.received("reqcheck").len(), 1);
+    // The answer is kept whatever its status; --show-values puts it in the error.
+    assert!(wrk.read("answer.json").contains("patient_data key missing"));
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--auth", "basic", "--show-values", &url],
+        &reqcheck_env(),
+        "{}",
+    );
+    assert_eq!(run.code, 69);
+    assert!(
+        run.stderr.contains("patient_data key missing"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unknown_ca_is_77_and_nothing_is_sent() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/reqcheck/heartbeat", sb.url());
+    let run = http_post(
+        &wrk,
+        None,
+        &["--auth", "basic", "--no-body", &url],
+        &reqcheck_env(),
+        "",
+    );
+    assert_eq!(run.code, 77, "{}", run.stderr);
+    assert!(run.stderr.contains("certificate"), "{}", run.stderr);
+    assert_one_line_without(&run.stderr, &[REQCHECK_PASSWORD]);
+    assert!(sb.received("reqcheck").is_empty());
+}
+
+#[test]
+fn plain_http_to_loopback_is_allowed_and_to_another_host_refused() {
+    let sb = Sandbox::start_with(Options {
+        plain_http: true,
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/reqcheck/heartbeat", sb.url());
+    assert!(url.starts_with("http://127.0.0.1:"));
+    ok(&http_post(
+        &wrk,
+        None,
+        &["--auth", "basic", "--no-body", &url],
+        &reqcheck_env(),
+        "",
+    ));
+    assert_eq!(sb.received("reqcheck").len(), 1);
+    let far = "http://reqcheck.example.org/heartbeat";
+    let run = http_post(
+        &wrk,
+        None,
+        &["--auth", "basic", "--no-body", far],
+        &reqcheck_env(),
+        "",
+    );
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert!(run.stderr.contains("loopback"), "{}", run.stderr);
+}
+
+#[test]
+fn each_record_gets_a_result_and_one_invalid_record_does_not_stop_the_others() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let records: Vec<String> = (1..=4)
+        .map(|n| {
+            let key = format!("P{n}");
+            let hash = format!("{n}").repeat(64);
+            // Record 3 lacks its payload's key: ReqCheck answers 400.
+            let wrapper = if n == 3 { "patients" } else { "patient_data" };
+            json!({"_key": key, "_op": "new", "_hash": hash, "_remote_id": null,
+                   wrapper: [patient(n)]})
+            .to_string()
+        })
+        .collect();
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--auth",
+            "basic",
+            "--id-from",
+            ".data_import_id",
+            &url,
+        ],
+        &reqcheck_env(),
+        &records.join("\n"),
+    );
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    assert_one_line_without(&run.stderr, &[REQCHECK_PASSWORD, "Sample"]);
+    assert!(
+        run.stderr.contains("1 of 4 records failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("record 3 (line 3)"), "{}", run.stderr);
+    let results = run.values();
+    assert_eq!(results.len(), 4);
+    let oks: Vec<bool> = results.iter().map(|r| r["ok"] == true).collect();
+    assert_eq!(oks, [true, true, false, true]);
+    assert_eq!(results[0]["_key"], "P1");
+    assert_eq!(results[0]["_op"], "new");
+    assert_eq!(results[0]["_hash"], "1".repeat(64));
+    assert_eq!(results[0]["status"], 201);
+    assert_eq!(results[0]["remote_id"], "1");
+    assert_eq!(results[2]["status"], 400);
+    assert!(
+        results[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("400"))
+    );
+    assert!(!run.stdout.contains("Sample"));
+    // The bookkeeping fields are not sent; the others were delivered, on one connection.
+    let seen = sb.received("reqcheck");
+    assert_eq!(seen.len(), 4);
+    assert!(
+        seen.iter()
+            .all(|r| !r.text().contains("_hash") && !r.text().contains("_key"))
+    );
+    assert!(
+        seen.iter().all(|r| r.connection == seen[0].connection),
+        "keep-alive"
+    );
+    assert_eq!(
+        sb.state("reqcheck")["patients"].as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
+#[test]
+fn fail_fast_stops_and_deleted_records_are_skipped_with_a_result() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let input = [
+        json!({"_key": "P9", "_op": "deleted", "_hash": null, "_remote_id": "9"}),
+        json!({"_key": "P1", "patients": []}),
+        json!({"_key": "P2", "patient_data": [patient(2)]}),
+    ]
+    .map(|v| v.to_string())
+    .join("\n");
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--each", "--fail-fast", "--auth", "basic", &url],
+        &reqcheck_env(),
+        &input,
+    );
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    let results = run.values();
+    assert_eq!(results.len(), 2, "{}", run.stdout);
+    assert_eq!(
+        (results[0]["_key"].clone(), results[0]["ok"].clone()),
+        ("P9".into(), false.into())
+    );
+    assert!(
+        results[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("deleted"))
+    );
+    assert_eq!(results[1]["status"], 400);
+    assert_eq!(sb.received("reqcheck").len(), 1);
+    assert!(run.stderr.contains("--fail-fast"), "{}", run.stderr);
+}
+
+#[test]
+fn a_dropped_connection_is_retried() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    sb.fault(Fault {
+        path: "/reqcheck/patient_data".into(),
+        count: 1,
+        drop: true,
+        ..Default::default()
+    });
+    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let body = json!({"patient_data": [patient(5)]}).to_string();
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--auth", "basic", &url],
+        &reqcheck_env(),
+        &body,
+    );
+    ok(&run);
+    let statuses: Vec<u16> = sb.received("reqcheck").iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [0, 201]);
+    assert_eq!(
+        sb.state("reqcheck")["patients"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(run.values()[0]["status"], 201);
+}
+
+/// A valid SIPCA event for the sandbox's dhis2 program.
+fn sipca_event(uid: &str, beds: &str) -> Value {
+    json!({
+        "event": uid, "program": "SIPCAprg001", "programStage": "SIPCAstg001",
+        "orgUnit": "OrgUnitA001", "status": "COMPLETED",
+        "occurredAt": "2024-03-05", "completedAt": "2024-03-05",
+        "dataValues": [
+            {"dataElement": "SIPCAde0002", "value": beds},
+            {"dataElement": "SIPCAde0004", "value": "true"},
+            {"dataElement": "SIPCAde0005", "value": "YES"}
+        ]
+    })
+}
+
+#[test]
+fn dhis2_jobs_are_followed_to_their_reports_and_bodies_saved_under_sipca_names() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!(
+        "{}/dhis2/api/tracker?async=true&importStrategy=CREATE_AND_UPDATE",
+        sb.url()
+    );
+    let records = [
+        ("kobo-1", "EvtGood0001", "24"),
+        ("kobo/../2", "EvtBad00002", "many"),
+    ]
+    .map(|(kobo, uid, beds)| {
+        json!({"_key": kobo, "_remote_id": uid, "_kobo": kobo,
+                   "payload": {"events": [sipca_event(uid, beds)]}})
+        .to_string()
+    })
+    .join("\n");
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--auth",
+            "dhis2-token",
+            "--body-field",
+            "payload",
+            "--follow",
+            "dhis2-job",
+            "--poll-interval",
+            "0.1",
+            "--save-dir",
+            "events_payload",
+            "--save-name",
+            "{date}__{_kobo}_{_remote_id}.json",
+            "--save-response-name",
+            "{date}__{_kobo}_{_remote_id}_response_event_payload.json",
+            &url,
+        ],
+        &[("HTTP_TOKEN", DHIS2_PAT)],
+        &records,
+    );
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    assert_one_line_without(&run.stderr, &[DHIS2_PAT, "many"]);
+    let results = run.values();
+    assert_eq!(results[0]["ok"], true, "{}", run.stdout);
+    assert_eq!(results[0]["status"], 200);
+    assert_eq!(results[0]["_remote_id"], "EvtGood0001");
+    assert_eq!(results[1]["ok"], false);
+    let error = results[1]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("status is ERROR") && error.contains("E1302"),
+        "{error}"
+    );
+    // The job was polled until completed, then its report fetched, with the token each time.
+    let seen = sb.received("dhis2");
+    let job_polls = seen
+        .iter()
+        .filter(|r| r.path.contains("/jobs/") && !r.path.ends_with("/report"));
+    assert!(job_polls.count() >= 4, "two jobs, each polled until done");
+    assert_eq!(
+        seen.iter().filter(|r| r.path.ends_with("/report")).count(),
+        2
+    );
+    assert!(
+        seen.iter()
+            .all(|r| r.header("authorization") == Some(&format!("ApiToken {DHIS2_PAT}")))
+    );
+    let events = sb.state("dhis2")["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(events.len(), 1);
+    // The request and the report, under SIPCA's names, mode 0600, values made safe.
+    let date = chrono_today();
+    let request = format!("events_payload/{date}__kobo-1_EvtGood0001.json");
+    let report = format!("events_payload/{date}__kobo-1_EvtGood0001_response_event_payload.json");
+    let sent: Value = serde_json::from_str(&wrk.read(&request)).unwrap_or_default();
+    assert_eq!(sent["events"][0]["event"], "EvtGood0001");
+    let kept: Value = serde_json::from_str(&wrk.read(&report)).unwrap_or_default();
+    assert_eq!(kept["status"], "OK");
+    assert_eq!(mode_of(&wrk.path(&request)), 0o600);
+    assert_eq!(mode_of(&wrk.path(&report)), 0o600);
+    let bad = format!("events_payload/{date}__kobo___2_EvtBad00002_response_event_payload.json");
+    assert!(
+        wrk.path(&bad).exists(),
+        "{:?}",
+        std::fs::read_dir(wrk.path("events_payload"))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+    );
+}
+
+fn chrono_today() -> String {
+    let out = std::process::Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .unwrap_or_else(|e| panic!("date: {e}"));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn primero_case(key: &str, oscar_number: &str, name: &str) -> String {
+    json!({"_key": key, "_hash": "a".repeat(64), "_remote_id": null,
+           "data": {"oscar_number": oscar_number, "name_first": name, "sex": "female"}})
+    .to_string()
+}
+
+fn upsert_args(sb: &Sandbox) -> (String, String, String) {
+    let base = format!("{}/primero/api/v2/cases", sb.url());
+    (
+        base.clone(),
+        format!("{base}?remote=true&oscar_number={{data.oscar_number}}"),
+        format!("{base}/{{remote_id}}"),
+    )
+}
+
+fn cases_with(sb: &Sandbox, oscar_number: &str) -> Vec<Value> {
+    sb.state("primero")["cases"]
+        .as_array()
+        .map(|cases| {
+            cases
+                .iter()
+                .filter(|c| c["oscar_number"] == oscar_number)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn primero_upsert_by_lookup_creates_updates_and_refuses_two_matches() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let (url, lookup, update) = upsert_args(&sb);
+    // Two cases share an oscar number: made first, with plain --each.
+    let twins = [
+        primero_case("T1", "TWIN0000000000000000000000", "Ana"),
+        primero_case("T2", "TWIN0000000000000000000000", "Ana"),
+    ];
+    ok(&http_post(
+        &wrk,
+        Some(&sb),
+        &["--each", "--auth", "primero", &url],
+        &primero_env(),
+        &twins.join("\n"),
+    ));
+    let seeded = "01ED6NGKY1NVK3VDWXKR0S2XX5";
+    let input = [
+        primero_case("K1", seeded, "Updated"),
+        primero_case("K2", "NEW00000000000000000000000", "Created"),
+        primero_case("K3", "TWIN0000000000000000000000", "Ana"),
+    ]
+    .join("\n");
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--auth",
+            "primero",
+            "--lookup",
+            &lookup,
+            "--update-url",
+            &update,
+            "--id-from",
+            ".data.id",
+            &url,
+        ],
+        &primero_env(),
+        &input,
+    );
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    assert_one_line_without(&run.stderr, &[PRIMERO_PASSWORD, "Updated", "Created"]);
+    let results = run.values();
+    let seeded_case = cases_with(&sb, seeded);
+    assert_eq!(seeded_case.len(), 1);
+    assert_eq!(seeded_case[0]["name_first"], "Updated");
+    assert_eq!(
+        (results[0]["ok"].clone(), results[0]["remote_id"].clone()),
+        (true.into(), seeded_case[0]["id"].clone())
+    );
+    let created = cases_with(&sb, "NEW00000000000000000000000");
+    assert_eq!(created.len(), 1);
+    assert_eq!(results[1]["remote_id"], created[0]["id"]);
+    assert_eq!(results[2]["ok"], false);
+    assert!(
+        results[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("2 matches")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(cases_with(&sb, "TWIN0000000000000000000000").len(), 2);
+    let methods: Vec<String> = sb
+        .received("primero")
+        .iter()
+        .skip(3) // the twins' login and two POSTs
+        .map(|r| format!("{} {}", r.method, r.path.rsplit('/').next().unwrap_or("")))
+        .collect();
+    let patch = format!("PATCH {}", seeded_case[0]["id"].as_str().unwrap_or(""));
+    assert_eq!(
+        methods,
+        [
+            "POST tokens",
+            "GET cases",
+            &patch,
+            "GET cases",
+            "POST cases",
+            "GET cases"
+        ]
+    );
+}
+
+#[test]
+fn an_upsert_retried_after_a_timeout_starts_again_from_the_lookup() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let (url, lookup, update) = upsert_args(&sb);
+    // The create goes through, but only after the client gave up waiting.
+    sb.fault(Fault {
+        path: "/primero/api/v2/cases".into(),
+        method: Some("POST".into()),
+        count: 1,
+        status: 0,
+        delay_ms: 1500,
+        ..Default::default()
+    });
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--auth",
+            "primero",
+            "--timeout",
+            "1",
+            "--retry-delay",
+            "2500",
+            "--lookup",
+            &lookup,
+            "--update-url",
+            &update,
+            "--id-from",
+            ".data.id",
+            &url,
+        ],
+        &primero_env(),
+        &primero_case("K1", "SLOW0000000000000000000000", "Once"),
+    );
+    ok(&run);
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+    let made = cases_with(&sb, "SLOW0000000000000000000000");
+    assert_eq!(made.len(), 1, "created once, then updated");
+    assert_eq!(run.values()[0]["remote_id"], made[0]["id"]);
+    let methods: Vec<String> = sb
+        .received("primero")
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(methods, ["POST", "GET", "POST", "GET", "PATCH"]);
+}
+
+#[test]
+fn primero_reads_a_header_only_token_and_a_wrong_password_stops_at_the_login() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let (url, _, _) = upsert_args(&sb);
+    let input = [
+        primero_case("A", "HDR1", "One"),
+        primero_case("B", "HDR2", "Two"),
+    ]
+    .join("\n");
+    let run1 = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--auth",
+            "primero",
+            "-H",
+            "x-sandbox-token-in-body: false",
+            &url,
+        ],
+        &primero_env(),
+        &input,
+    );
+    ok(&run1);
+    let statuses: Vec<u16> = sb.received("primero").iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 200], "one login, two creates");
+    let wrong = "wrong-primero-secret";
+    let run2 = http_post(
+        &wrk,
+        Some(&sb),
+        &["--each", "--auth", "primero", &url],
+        &[("HTTP_USER", "primero_user"), ("HTTP_PASSWORD", wrong)],
+        &input,
+    );
+    assert_eq!(run2.code, 77, "{}", run2.stderr);
+    assert!(run2.stderr.contains("record 1"), "{}", run2.stderr);
+    assert_one_line_without(&run2.stderr, &[wrong, "primero_user"]);
+    assert!(
+        run2.stdout.is_empty(),
+        "no result for a record never sent: {}",
+        run2.stdout
+    );
+    assert_eq!(
+        sb.received("primero").len(),
+        4,
+        "one refused login, no retry"
+    );
+}
+
+#[test]
+fn primero_token_expiry_mid_run_logs_in_once_more_and_replays() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let (url, _, _) = upsert_args(&sb);
+    let input = [
+        primero_case("E1", "EXP1", "Exp"),
+        primero_case("E2", "EXP2", "Exp"),
+    ]
+    .join("\n");
+    // One-second tokens; the first create is held past its token's end.
+    sb.fault(Fault {
+        path: "/primero/api/v2/cases".into(),
+        method: Some("POST".into()),
+        count: 1,
+        status: 0,
+        delay_ms: 1200,
+        ..Default::default()
+    });
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--auth",
+            "primero",
+            "-H",
+            "x-sandbox-token-ttl: 1",
+            &url,
+        ],
+        &primero_env(),
+        &input,
+    );
+    ok(&run);
+    let seen: Vec<String> = sb
+        .received("primero")
+        .iter()
+        .map(|r| format!("{} {}", r.path.rsplit('/').next().unwrap_or(""), r.status))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "tokens 200",
+            "cases 401",
+            "tokens 200",
+            "cases 200",
+            "cases 200"
+        ]
+    );
+    assert_eq!(run.values().iter().filter(|r| r["ok"] == true).count(), 2);
+    assert_eq!(cases_with(&sb, "EXP1").len(), 1);
+}
+
+#[test]
+fn oscar_upserts_with_the_sign_in_headers_sent_back() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/oscar/api/v1/organizations/clients/upsert/", sb.url());
+    let client = json!({"_key": "case-1", "organization": {
+        "external_id": "ext-0001", "external_id_display": "0001", "given_name": "Dara",
+        "family_name": "Sok", "gender": "male", "date_of_birth": "2014-02-03",
+        "organization_name": "cif", "organization_id": "cif", "services": []}});
+    let env = [
+        ("HTTP_USER", "oscar@example.org"),
+        ("HTTP_PASSWORD", OSCAR_PASSWORD),
+    ];
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--each", "--auth", "oscar", "--id-from", ".global_id", &url],
+        &env,
+        &format!("{client}\n{client}"),
+    );
+    ok(&run);
+    let results = run.values();
+    assert_eq!(results.len(), 2);
+    assert!(
+        results[0]["remote_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 26)
+    );
+    assert_eq!(
+        results[0]["remote_id"], results[1]["remote_id"],
+        "the second is an update"
+    );
+    let seen = sb.received("oscar");
+    assert_eq!(seen.len(), 3);
+    assert!(seen[0].path.ends_with("/sign_in"));
+    for upsert in &seen[1..] {
+        assert!(upsert.header("access-token").is_some_and(|t| !t.is_empty()));
+        assert!(upsert.header("client").is_some_and(|t| !t.is_empty()));
+        assert_eq!(upsert.header("uid"), Some("oscar@example.org"));
+    }
+    let wrong = "wrong-oscar-secret";
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--each", "--auth", "oscar", &url],
+        &[("HTTP_USER", "oscar@example.org"), ("HTTP_PASSWORD", wrong)],
+        &client.to_string(),
+    );
+    assert_eq!(run.code, 77, "{}", run.stderr);
+    assert_one_line_without(&run.stderr, &[wrong, "oscar@example.org"]);
+}
+
+/// A ReportStream CSV: the sender's columns, one row with a bad gender code.
+fn reportstream_csv() -> String {
+    let columns = "Patient_last_name,Patient_first_name,Patient_middle_name,Patient_suffix,Patient_race,Patient_DOB,Patient_gender,Patient_ethnicity,Patient_street,Patient_street_2,Patient_city,Patient_county,Patient_state,Patient_zip_code,Patient_country,Patient_phone_number,Patient_email,Patient_ID,Patient_role,Patient_tribal_affiliation,Patient_preferred_language,Employed_in_healthcare,Resident_congregate_setting,Result_ID,Corrected_result_ID,Test_correction_reason,Test_result_status,Order_result_status,Observation_result_status,Test_result_code,Specimen_collection_date_time,Ordering_provider_ID,First_test,Symptomatic_for_disease,Illness_onset_date,Testing_lab_name,Testing_lab_CLIA,Testing_lab_state,Testing_lab_street,Testing_lab_street_2,Testing_lab_zip_code,Testing_lab_county,Testing_lab_phone_number,Testing_lab_city,Processing_mode_code,Ordering_facility_city,Ordering_facility_county,Ordering_facility_name,Organization_name,Ordering_facility_phone_number,Ordering_facility_email,Ordering_facility_state,Ordering_facility_street,Ordering_facility_street_2,Ordering_facility_zip_code,Ordering_provider_last_name,Ordering_provider_first_name,Ordering_provider_street,Ordering_provider_street_2,Ordering_provider_city,Ordering_provider_state,Ordering_provider_zip_code,Ordering_provider_county,Ordering_provider_phone_number,Ordered_test_code,Specimen_source_site_code,Specimen_type_code,Instrument_ID,Device_ID,Test_date,Date_result_released,Order_test_date,Site_of_care";
+    let n = columns.split(',').count();
+    let mut row = vec![String::new(); n];
+    let at = |name: &str| columns.split(',').position(|c| c == name).unwrap_or(0);
+    row[at("Result_ID")] = "RES-1".into();
+    row[at("Patient_gender")] = "X".into();
+    row[at("Patient_last_name")] = "Sample".into();
+    format!("{columns}\n{}\n", row.join(","))
+}
+
+#[test]
+fn reportstream_with_a_signed_client_assertion_and_with_a_function_key() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let key = common::testing::fixtures_dir().join("sandbox/reportstream-sender.key.pem");
+    let key = key.to_string_lossy().into_owned();
+    let url = format!(
+        "{}/reportstream/api/reports?option=SkipInvalidItems",
+        sb.url()
+    );
+    let csv = reportstream_csv();
+    let common_args = [
+        "-H",
+        "client: simple_report",
+        "--content-type",
+        "text/csv",
+        "--receipt-field",
+        "warnings=[.warnings[].trackingIds[]] | unique",
+        "--id-from",
+        ".id",
+    ];
+    let mut args = vec![
+        "--auth",
+        "reportstream-jwt",
+        "--private-key-file",
+        &key,
+        "--client-id",
+        "simple_report.default",
+    ];
+    args.extend(common_args);
+    args.push(&url);
+    let run1 = http_post(&wrk, Some(&sb), &args, &[], &csv);
+    ok(&run1);
+    let receipt = &run1.values()[0];
+    assert_eq!(receipt["status"], 201);
+    assert_eq!(receipt["fields"]["warnings"], json!(["RES-1"]));
+    assert!(
+        receipt["remote_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+    let seen = sb.received("reportstream");
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].path.ends_with("/api/token") && seen[0].body.is_empty());
+    assert!(
+        seen[0].query.contains("scope=simple_report.%2A.report"),
+        "{}",
+        seen[0].query
+    );
+    assert!(
+        seen[1]
+            .header("authorization")
+            .is_some_and(|a| a.starts_with("Bearer rs-sandbox-"))
+    );
+
+    let mut args = vec!["--auth", "function-key"];
+    args.extend(common_args);
+    args.push(&url);
+    ok(&http_post(
+        &wrk,
+        Some(&sb),
+        &args,
+        &[("HTTP_TOKEN", FUNCTION_KEY)],
+        &csv,
+    ));
+    assert_eq!(
+        sb.received("reportstream")[2].header("x-functions-key"),
+        Some(FUNCTION_KEY)
+    );
+
+    // A client id the sandbox does not know: the token is refused, 77.
+    let wrong_id = [
+        "--auth",
+        "reportstream-jwt",
+        "--private-key-file",
+        &key,
+        "--client-id",
+        "other_org.default",
+        "-H",
+        "client: simple_report",
+        "--content-type",
+        "text/csv",
+        &url,
+    ];
+    let run3 = http_post(&wrk, Some(&sb), &wrong_id, &[], &csv);
+    assert_eq!(run3.code, 77, "{}", run3.stderr);
+    assert_one_line_without(&run3.stderr, &["PRIVATE KEY", "Sample"]);
+    // A wrong function key: 401, 77.
+    let mut args = vec!["--auth", "function-key"];
+    args.extend(common_args);
+    args.push(&url);
+    let run4 = http_post(
+        &wrk,
+        Some(&sb),
+        &args,
+        &[("HTTP_TOKEN", "wrong-function-key")],
+        &csv,
+    );
+    assert_eq!(run4.code, 77, "{}", run4.stderr);
+    assert_one_line_without(&run4.stderr, &["wrong-function-key", FUNCTION_KEY]);
+}
+
+#[test]
+fn bearer_and_dhis2_token_headers_and_their_refusals() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let url = format!("{}/dhis2/api/tracker?async=false", sb.url());
+    let body = json!({"events": [sipca_event("EvtBearer01", "3")]}).to_string();
+    let run1 = http_post(
+        &wrk,
+        Some(&sb),
+        &["--auth", "dhis2-token", "--token-env", "D2_PAT", &url],
+        &[("D2_PAT", DHIS2_PAT)],
+        &body,
+    );
+    ok(&run1);
+    let wrong = "d2pat_wrong000000000000000000000000";
+    let run2 = http_post(
+        &wrk,
+        Some(&sb),
+        &["--auth", "bearer", &url],
+        &[("HTTP_TOKEN", wrong)],
+        &body,
+    );
+    assert_eq!(run2.code, 77, "{}", run2.stderr);
+    assert_one_line_without(&run2.stderr, &[wrong]);
+    let seen = sb.received("dhis2");
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some(&format!("ApiToken {DHIS2_PAT}")[..])
+    );
+    assert_eq!(
+        seen[1].header("authorization"),
+        Some(&format!("Bearer {wrong}")[..])
+    );
+    assert_eq!(seen.len(), 2, "401 is not retried");
+}
+
+#[test]
+fn dry_run_sends_nothing_needs_no_secret_and_redacts() {
+    let sb = start();
+    let wrk = Workdir::new(BIN);
+    let (url, lookup, update) = upsert_args(&sb);
+    let input = [
+        primero_case("K1", "DRY1", "Dry"),
+        primero_case("K2", "DRY2", "Run"),
+    ]
+    .join("\n");
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--dry-run",
+            "--auth",
+            "primero",
+            "-H",
+            "X-Api-Key: k3y-value",
+            "--lookup",
+            &lookup,
+            "--update-url",
+            &update,
+            "--save-dir",
+            "out",
+            "--save-name",
+            "{_key}-{n}.json",
+            &url,
+        ],
+        &[],
+        &input,
+    );
+    ok(&run);
+    let results = run.values();
+    assert_eq!(results.len(), 2);
+    assert!(
+        results
+            .iter()
+            .all(|r| r["dry_run"] == true && r["ok"] == true)
+    );
+    assert_eq!(
+        run.stderr.lines().count(),
+        4,
+        "lookup and create per record: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("GET ") && run.stderr.contains("oscar_number=..."),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("authorization: ***") && run.stderr.contains("X-Api-Key: ***"));
+    assert!(
+        !run.stderr.contains("k3y-value") && !run.stderr.contains("DRY1"),
+        "{}",
+        run.stderr
+    );
+    assert!(wrk.read("out/K2-2.json").contains("DRY2"));
+    for api in sb.api_names() {
+        assert!(sb.received(api).is_empty(), "{api} received a request");
+    }
+    // One request, dry: the receipt says so.
+    let single = format!("{}/reqcheck/heartbeat", sb.url());
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &["--dry-run", "--auth", "basic", "--no-body", &single],
+        &[],
+        "",
+    );
+    ok(&run);
+    assert_eq!(run.values()[0]["dry_run"], true);
+    assert!(
+        run.stderr.starts_with("http-post: dry run: POST "),
+        "{}",
+        run.stderr
+    );
+    assert!(sb.received("reqcheck").is_empty());
+}
+
+#[test]
+fn usage_errors_name_the_flag() {
+    let wrk = Workdir::new(BIN);
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--each", "--response", "x", "https://h/api/x"],
+            "--response",
+        ),
+        (&["--lookup", "https://h/x", "https://h/api/x"], "--each"),
+        (
+            &[
+                "--each",
+                "--save-dir",
+                "d",
+                "--save-name",
+                "a/{n}.json",
+                "https://h/x",
+            ],
+            "--save-dir",
+        ),
+        (&["--id-from", ".[", "https://h/x"], "--id-from"),
+        (&["--each", "https://h/api/{unclosed"], "URL template"),
+    ];
+    for (args, want) in cases {
+        let out = http_post(&wrk, None, args, &[], "");
+        assert_eq!(out.code, 64, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
+    }
+    // A record without the URL template's field is a data error for that record.
+    let out = http_post(
+        &wrk,
+        None,
+        &["--each", "--dry-run", "https://h.example/api/cases/{id}"],
+        &[],
+        "{\"_key\":\"k\",\"name\":\"Sam\"}\n",
+    );
+    assert_eq!(out.code, 65, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("{id}") && !out.stderr.contains("Sam"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.values()[0]["ok"], false);
+}
