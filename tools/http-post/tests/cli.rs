@@ -264,7 +264,7 @@ fn two_503_with_retry_after_then_success_create_one_record_in_three_requests() {
         "one warning per wait: {}",
         run.stderr
     );
-    assert!(run.stderr.contains("retrying in 1.0s"), "{}", run.stderr);
+    assert!(run.stderr.contains("retrying in 1.0 s"), "{}", run.stderr);
 }
 
 #[test]

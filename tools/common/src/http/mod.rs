@@ -497,10 +497,10 @@ impl Client {
             crate::cli::warn(
                 self.tool,
                 format!(
-                    "{}; attempt {n} of {}, retrying in {:.1}s",
+                    "{}; attempt {n} of {}, retrying in {}",
                     error.message(),
                     self.policy.retries + 1,
-                    wait.as_secs_f64()
+                    describe_wait(wait)
                 ),
             )
         });
@@ -634,15 +634,9 @@ impl Client {
     fn transport_error(&self, method: Method, url: &str, e: ureq::Error) -> Error {
         let at = format!("{method} {}", url::shown(url));
         if let Some(tls) = rustls_error(&e) {
-            let hint = match tls {
-                rustls::Error::InvalidCertificate(_) => {
-                    "; the server's certificate is not trusted (--ca-file adds a CA)"
-                }
-                _ => "",
-            };
             return Error::new(
                 Exit::NoPerm,
-                format!("{at}: TLS failed: {tls}{hint}; nothing was sent"),
+                format!("{at}: TLS failed: {}; nothing was sent", describe_tls(tls)),
             );
         }
         match e {
@@ -650,11 +644,7 @@ impl Client {
             ureq::Error::Timeout(_) => Error::temp_fail(format!("{at}: timed out")),
             ureq::Error::HostNotFound => Error::temp_fail(format!("{at}: host not found")),
             ureq::Error::ConnectionFailed => Error::temp_fail(format!("{at}: connection failed")),
-            ureq::Error::Io(io) => {
-                let text = io.to_string();
-                let text = text.split(" (os error").next().unwrap_or(&text).to_string();
-                Error::temp_fail(format!("{at}: {text}"))
-            }
+            ureq::Error::Io(io) => Error::temp_fail(format!("{at}: {}", describe_io(&io))),
             ureq::Error::Protocol(_) => {
                 Error::temp_fail(format!("{at}: the answer is not valid HTTP, or was cut"))
             }
@@ -666,6 +656,55 @@ impl Client {
             }
             other => Error::unavailable(format!("{at}: {other}")),
         }
+    }
+}
+
+/// A TLS failure in a few words, with what to do about a certificate.
+fn describe_tls(tls: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert) = tls else {
+        return tls.to_string();
+    };
+    match cert {
+        C::UnknownIssuer => {
+            "the server's certificate is signed by a CA that is not trusted (--ca-file adds one)"
+                .into()
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "the server's certificate is for another host name".into()
+        }
+        C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "the server's certificate is not valid yet (is the clock right?)".into()
+        }
+        other => format!("the server's certificate was refused: {other:?}"),
+    }
+}
+
+/// A network failure in a few words.
+fn describe_io(io: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match io.kind() {
+        K::UnexpectedEof => "the connection closed before the answer".into(),
+        K::ConnectionReset => "the connection was reset".into(),
+        K::ConnectionRefused => "the connection was refused".into(),
+        K::ConnectionAborted => "the connection was aborted".into(),
+        K::BrokenPipe => "the connection closed while sending".into(),
+        K::TimedOut => "timed out".into(),
+        _ => {
+            let text = io.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text);
+            text.split(": https://").next().unwrap_or(text).to_string()
+        }
+    }
+}
+
+/// A wait for a warning: "250 ms", "1.5 s".
+fn describe_wait(wait: Duration) -> String {
+    if wait < Duration::from_secs(1) {
+        format!("{} ms", wait.as_millis())
+    } else {
+        format!("{:.1} s", wait.as_secs_f64())
     }
 }
 
@@ -758,6 +797,24 @@ mod tests {
         assert_eq!(parse_retry_after("86400", now), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn network_and_tls_failures_are_described_briefly() {
+        use std::io::{Error as IoError, ErrorKind};
+        assert_eq!(describe_wait(Duration::from_millis(250)), "250 ms");
+        assert_eq!(describe_wait(Duration::from_millis(1500)), "1.5 s");
+        let eof = IoError::new(
+            ErrorKind::UnexpectedEof,
+            "peer closed connection: https://docs.rs/x",
+        );
+        assert_eq!(describe_io(&eof), "the connection closed before the answer");
+        let other = IoError::other("failed to lookup address information (os error -2)");
+        assert_eq!(describe_io(&other), "failed to lookup address information");
+        let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert!(describe_tls(&unknown).contains("--ca-file"));
+        let name = rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName);
+        assert!(describe_tls(&name).contains("another host name"));
     }
 
     #[test]
