@@ -136,6 +136,26 @@ fn reqcheck_heartbeat_with_basic_auth_and_an_empty_body() {
             .header("authorization")
             .is_some_and(|a| a.starts_with("Basic "))
     );
+    // --response - puts the answer on stdout; the receipt then goes only to --receipt.
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--auth",
+            "basic",
+            "--no-body",
+            "--response",
+            "-",
+            "--receipt",
+            "r.jsonl",
+            &url,
+        ],
+        &reqcheck_env(),
+        "",
+    );
+    ok(&run);
+    assert_eq!(run.values()[0], answer);
+    assert_eq!(ndjson_values(&wrk.read("r.jsonl"))[0]["status"], 200);
 }
 
 #[test]
@@ -381,6 +401,14 @@ fn each_record_gets_a_result_and_one_invalid_record_does_not_stop_the_others() {
         &reqcheck_env(),
         &records.join("\n"),
     );
+    let again = http_post(
+        &wrk,
+        Some(&sb),
+        &["--each", "--dry-run", "--key-field", "_hash", &url],
+        &[],
+        &records[0],
+    );
+    assert_eq!(again.values()[0]["_key"], "1".repeat(64));
     assert_eq!(run.code, 69, "{}", run.stderr);
     assert_one_line_without(&run.stderr, &[REQCHECK_PASSWORD, "Sample"]);
     assert!(
