@@ -65,6 +65,7 @@ demo: build demo-db
 	pipelines/demo.sh
 
 bench: build
+	$(CARGO) build --locked --release -p sandbox
 	bench/run.sh
 
 install: build

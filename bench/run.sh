@@ -273,6 +273,51 @@ sftp_bench() {
 }
 sftp_bench
 
+# http-post --each: one request per record to the sandbox's ReqCheck over
+# HTTPS on loopback, against a shell loop of curl, one process per record.
+# Both check the sandbox's certificate and log in with Basic auth (curl
+# reads the password from a netrc file, http-post from the environment).
+# The curl loop takes minutes, so this case runs once.
+http_bench() {
+    local n=${BENCH_HTTP_RECORDS:-10000} dir=$out/sandbox records pid url saved_runs=$runs
+    records=$data/reqcheck-$n.ndjson
+    command -v curl >/dev/null || tests/ensure-packages.sh curl:curl || true
+    if [ ! -s "$records" ]; then
+        awk -v n="$n" 'BEGIN {
+            split("Ada,Ben,Cleo,Dev,Eli,Fay,Gus,Hana,Ivo,Jun", first, ",")
+            split("Abbot,Brook,Carver,Dale,Ellis,Frost,Grove,Hale,Irving,Joss", last, ",")
+            for (i = 1; i <= n; i++)
+                printf "{\"patient_data\":[{\"patient_number\":%d,\"first_name\":\"%s\",\"last_name\":\"%s\",\"dob\":\"2015-%02d-%02d\",\"hd_mpfile_updated_at\":\"2026-11-01 08:00:00\"}]}\n",
+                    i, first[1 + i % 10], last[1 + int(i / 10) % 10], 1 + i % 12, 1 + i % 28
+        }' > "$records.tmp" && mv "$records.tmp" "$records"
+    fi
+    rm -rf "$dir" && mkdir -p "$dir"
+    "$bin/sandbox" --port 0 --dir "$dir" > "$dir/url" 2> "$dir/log" &
+    pid=$!
+    for _ in $(seq 50); do [ -s "$dir/url" ] && break; sleep 0.1; done
+    if [ ! -s "$dir/url" ]; then
+        kill "$pid" 2>/dev/null || true
+        skipped "http-post --each $n records" 2x curl "the sandbox did not start"
+        return 0
+    fi
+    url=$(head -n 1 "$dir/url")/reqcheck/patient_data
+    printf 'machine 127.0.0.1 login reqcheck password reqcheck-secret\n' > "$dir/netrc"
+    chmod 600 "$dir/netrc"
+    # shellcheck disable=SC2016  # $line belongs to the generated loop
+    printf 'while IFS= read -r line; do curl -sS -o /dev/null --fail --cacert %s --netrc-file %s -H "content-type: application/json" --data-binary "$line" %s || exit 1; done < %s\n' \
+        "$dir/ca.pem" "$dir/netrc" "$url" "$records" > "$dir/curl-loop.sh"
+    runs=1
+    export HTTP_USER=reqcheck HTTP_PASSWORD=reqcheck-secret
+    compare "http-post --each $n records" 2x \
+        "$bin/http-post --each --auth basic --ca-file $dir/ca.pem $url < $records" \
+        curl "bash $dir/curl-loop.sh"
+    runs=$saved_runs
+    unset HTTP_USER HTTP_PASSWORD
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+http_bench
+
 # Streaming: peak memory of csv-shape on a tenth of the rows against all of them.
 head -n $((rows / 10 + 1)) "$CSV" > "$out/tenth.csv"
 best_of "$bin/csv-shape --to ndjson $out/tenth.csv"; small_rss=$RSS_KB
@@ -284,7 +329,7 @@ best_of "$bin/csv-shape --to ndjson $CSV"; full_rss=$RSS_KB
     echo "Produced by \`make bench\` (\`bench/run.sh\`, BENCH_ROWS=$rows, best of $runs runs) on $(date -u +%Y-%m-%d)."
     echo
     echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, $(rustc --version)."
-    echo "Peers: $(xsv --version 2>/dev/null | head -1 | sed 's/^/xsv /'), $(mlr --version 2>/dev/null), $(jq --version 2>/dev/null), $(jaq --version 2>/dev/null), $(split --version | head -1), $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 | sed 's/^/sqlite3 /'), $(psql --version 2>/dev/null | cut -d' ' -f1,3)."
+    echo "Peers: $(xsv --version 2>/dev/null | head -1 | sed 's/^/xsv /'), $(mlr --version 2>/dev/null), $(jq --version 2>/dev/null), $(jaq --version 2>/dev/null), $(split --version | head -1), $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 | sed 's/^/sqlite3 /'), $(psql --version 2>/dev/null | cut -d' ' -f1,3), $(curl --version 2>/dev/null | head -1 | cut -d' ' -f1,2)."
     echo
     echo "Ratio = peer time / our time (higher is faster for us)."
     echo
