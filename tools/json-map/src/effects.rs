@@ -28,13 +28,14 @@ def halt_error: halt_error(5);
 ";
 
 /// [`DEFS`], parsed.
-pub fn defs() -> impl Iterator<Item = jaq_core::load::parse::Def<&'static str>> {
+pub fn defs() -> impl Iterator<Item = common::jq::Def> {
     jaq_core::load::parse(DEFS, |p| p.defs())
         .unwrap_or_default()
         .into_iter()
 }
 
-/// The natives of this module; jaq's natives of the same names are left out.
+/// The natives of this module; they replace jaq's natives of the same names
+/// (see [`common::jq::compile`]).
 pub fn funs() -> [Fun<Data>; 3] {
     [
         run(("debug_empty", v(0), |cv| effect(&cv.1, Kind::Debug))),
@@ -42,9 +43,6 @@ pub fn funs() -> [Fun<Data>; 3] {
         run(("halt_error_message", v(0), |cv| effect(&cv.1, Kind::Halt))),
     ]
 }
-
-/// Names of the natives [`funs`] replaces.
-pub const REPLACED: [&str; 2] = ["debug_empty", "stderr_empty"];
 
 #[derive(Default)]
 struct State {

@@ -252,6 +252,11 @@ fn compile_errors_are_64_with_line_and_column() {
     );
     let (_, err) = fails(&w, &["[.a, .b", "people.ndjson"], 64);
     assert!(err.contains("filter:1:1: unclosed ["), "{err}");
+    let (_, err) = fails(&w, &["$ ", "people.ndjson"], 64);
+    assert!(
+        err.contains("filter:1:2: expected identifier, found the end of the filter"),
+        "{err}"
+    );
     let (_, err) = fails(&w, &["$nothere", "people.ndjson"], 64);
     assert!(
         err.contains("filter:1:1: undefined variable $nothere"),

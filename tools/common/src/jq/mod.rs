@@ -18,7 +18,10 @@ use jaq_json::{Num, Val};
 use serde_json::Value;
 use std::fmt;
 
-type Data = JustLut<Val>;
+/// The kind of data filters run on: JSON values, no extra context.
+pub type Data = JustLut<Val>;
+/// A jq definition, as jaq parses it (for [`compile`]).
+pub type Def = load::parse::Def<&'static str>;
 
 /// A compiled jq filter and the flag it came from.
 pub struct Filter {
@@ -47,45 +50,15 @@ impl Filter {
     /// Compile the filter given to `flag`; errors start with the flag:
     /// `--records: column 7: expected term, found "]"` (exit 64).
     pub fn compile_flag(flag: &str, text: &str) -> Result<Filter> {
-        let arena = Arena::default();
-        let defs = jaq_core::defs()
-            .chain(jaq_std::defs())
-            .chain(jaq_json::defs());
-        let file = File {
-            code: text,
-            path: (),
-        };
-        let located = |found| located(flag, text, found);
-        let modules = Loader::new(defs)
-            .load(&arena, file)
-            .map_err(|errs| located(load_problems(errs)))?;
-        load::import(&modules, |_| {
-            Err("importing data files is not supported".into())
-        })
-        .map_err(|errs| located(load_problems(errs)))?;
-
-        let std_funs = jaq_std::funs::<Data>().filter(|(name, ..)| !SILENCED.contains(name));
-        let funs = jaq_core::funs::<Data>()
-            .chain(std_funs)
-            .chain(silent_funs())
-            .chain(jaq_json::funs::<Data>());
-        let filter = Compiler::default()
-            .with_funs(funs)
-            .compile(modules)
-            .map_err(|errs| {
-                let found =
-                    errs.into_iter()
-                        .flat_map(|(_file, errs)| errs)
-                        .map(|(found, undefined)| {
-                            let what = match undefined {
-                                jaq_core::compile::Undefined::Filter(arity) => {
-                                    format!("undefined filter {found}/{arity}")
-                                }
-                                other => format!("undefined {} {found}", other.as_str()),
-                            };
-                            (found, what)
-                        });
-                located(found.collect())
+        let filter =
+            compile(text, std::iter::empty(), silent_funs().into(), &[]).map_err(|problems| {
+                problems.usage(flag, |line, column| {
+                    if text.contains('\n') {
+                        format!(": line {line}, column {column}")
+                    } else {
+                        format!(": column {column}")
+                    }
+                })
             })?;
         Ok(Filter {
             filter,
@@ -144,10 +117,8 @@ impl Filter {
     }
 }
 
-/// jaq's natives that print the value they are given on stderr.
-const SILENCED: [&str; 2] = ["debug_empty", "stderr_empty"];
-
-/// Replacements for [`SILENCED`] that print nothing.
+/// Natives named as jaq's `debug_empty` and `stderr_empty` (which print the
+/// value they are given on stderr) that print nothing.
 fn silent_funs() -> [Fun<Data>; 2] {
     fn nothing<'a>() -> ValXs<'a, Val> {
         Box::new(std::iter::empty())
@@ -156,6 +127,96 @@ fn silent_funs() -> [Fun<Data>; 2] {
         run(("debug_empty", jaq_core::native::v(0), |_| nothing())),
         run(("stderr_empty", jaq_core::native::v(0), |_| nothing())),
     ]
+}
+
+/// Parse and compile `code` with jaq's core, standard and JSON definitions
+/// and natives, then `defs` (a later definition shadows an earlier one) and
+/// `funs` (a native in `funs` replaces jaq's standard native of its name),
+/// with the global variables `vars` (each starting with `$`). Including and
+/// importing files is refused.
+pub fn compile(
+    code: &str,
+    defs: impl Iterator<Item = Def>,
+    funs: Vec<Fun<Data>>,
+    vars: &[&str],
+) -> Result<jaq_core::Filter<Data>, Problems> {
+    let arena = Arena::default();
+    let defs = jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs())
+        .chain(defs);
+    let file = File { code, path: () };
+    let problems = |found| Problems::new(code, found);
+    let modules = Loader::new(defs)
+        .load(&arena, file)
+        .map_err(|errs| problems(load_problems(errs)))?;
+    load::import(&modules, |_| {
+        Err("importing data files is not supported".into())
+    })
+    .map_err(|errs| problems(load_problems(errs)))?;
+
+    let replaced: Vec<&str> = funs.iter().map(|(name, ..)| *name).collect();
+    let std_funs = jaq_std::funs::<Data>().filter(|(name, ..)| !replaced.contains(name));
+    let funs = jaq_core::funs::<Data>()
+        .chain(std_funs)
+        .chain(funs)
+        .chain(jaq_json::funs::<Data>());
+    Compiler::default()
+        .with_funs(funs)
+        .with_global_vars(vars.iter().copied())
+        .compile(modules)
+        .map_err(|errs| {
+            let found =
+                errs.into_iter()
+                    .flat_map(|(_file, errs)| errs)
+                    .map(|(found, undefined)| {
+                        let what = match undefined {
+                            jaq_core::compile::Undefined::Filter(arity) => {
+                                format!("undefined filter {found}/{arity}")
+                            }
+                            other => format!("undefined {} {found}", other.as_str()),
+                        };
+                        (found, what)
+                    });
+            problems(found.collect())
+        })
+}
+
+/// Why a filter does not compile: the first problem (by position) and how
+/// many others there are.
+#[derive(Debug)]
+pub struct Problems {
+    /// The first problem: its 1-based line and column (in characters),
+    /// when jaq said where it is, and what it is.
+    first: Option<(Option<(usize, usize)>, String)>,
+    others: usize,
+}
+
+impl Problems {
+    fn new(code: &str, mut found: Vec<(&str, String)>) -> Problems {
+        found.sort_by_key(|(at, _)| offset_in(code, at).unwrap_or(usize::MAX));
+        let others = found.len().saturating_sub(1);
+        let first = found.into_iter().next().map(|(at, what)| {
+            let place = offset_in(code, at).map(|offset| line_column(code, offset));
+            (place, what)
+        });
+        Problems { first, others }
+    }
+
+    /// The usage error (exit 64) for the filter from `origin` (a flag or a
+    /// file): `{origin}{place}: {what} (and N more problems)`, where
+    /// `place(line, column)` says where the first problem is.
+    pub fn usage(&self, origin: &str, place: impl FnOnce(usize, usize) -> String) -> Error {
+        let Some((at, what)) = &self.first else {
+            return Error::usage(format!("{origin}: the filter does not compile"));
+        };
+        let place = at.map_or_else(String::new, |(line, column)| place(line, column));
+        let more = match self.others {
+            0 => String::new(),
+            n => format!(" (and {n} more problem{})", if n == 1 { "" } else { "s" }),
+        };
+        Error::usage(format!("{origin}{place}: {what}{more}"))
+    }
 }
 
 /// A `serde_json` value as a jaq value; numbers keep their digits.
@@ -246,32 +307,6 @@ fn load_problems(errs: load::Errors<&str, ()>) -> Vec<(&str, String)> {
         }
     }
     found
-}
-
-/// A usage error for the first problem (by position), with the count of others:
-/// `--records: column 7: what`, or `line 2, column 3` for a filter of several lines.
-fn located(origin: &str, code: &str, mut found: Vec<(&str, String)>) -> Error {
-    found.sort_by_key(|(at, _)| offset_in(code, at).unwrap_or(usize::MAX));
-    let more = found.len().saturating_sub(1);
-    let Some((at, what)) = found.into_iter().next() else {
-        return Error::usage(format!("{origin}: the filter does not compile"));
-    };
-    let place = match offset_in(code, at) {
-        Some(offset) => {
-            let (line, column) = line_column(code, offset);
-            if code.contains('\n') {
-                format!("line {line}, column {column}: ")
-            } else {
-                format!("column {column}: ")
-            }
-        }
-        None => String::new(),
-    };
-    let more = match more {
-        0 => String::new(),
-        n => format!(" (and {n} more problem{})", if n == 1 { "" } else { "s" }),
-    };
-    Error::usage(format!("{origin}: {place}{what}{more}"))
 }
 
 fn unexpected(at: &str) -> String {
@@ -386,6 +421,13 @@ mod tests {
         );
         let e = err(Filter::compile(r#"include "x"; ."#));
         assert_eq!(e.exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_column("abc", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_column("é.x", 3), (1, 3));
     }
 
     #[test]
