@@ -136,6 +136,55 @@ impl Workdir {
     }
 }
 
+/// What a run of a tool gave, for tests that check the exit code
+/// themselves or look at stdout and stderr together.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Run `cmd` to its end.
+    pub fn of(cmd: &mut assert_cmd::Command) -> Run {
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: stdout_of(&out),
+            stderr: stderr_of(&out),
+        }
+    }
+
+    /// The NDJSON lines of stdout.
+    pub fn values(&self) -> Vec<serde_json::Value> {
+        ndjson_values(&self.stdout)
+    }
+}
+
+/// What the HTTP tools (http-get, http-post) read from the environment
+/// besides the variables their flags name: credentials, proxies, and where
+/// the system's CA certificates are. Their tests remove these from the
+/// tool's environment, so that each test sets only what it means to.
+pub const HTTP_VARS: &[&str] = &[
+    "HTTP_USER",
+    "HTTP_PASSWORD",
+    "HTTP_TOKEN",
+    "HTTP_USER_FILE",
+    "HTTP_PASSWORD_FILE",
+    "HTTP_TOKEN_FILE",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "all_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
 /// The workspace's `tests/fixtures` folder.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")

@@ -6,7 +6,7 @@
 //! invented.
 
 use assert_cmd::Command;
-use common::testing::{assert_one_line_without, ndjson_values};
+use common::testing::{HTTP_VARS, Run, assert_one_line_without};
 use sandbox::{Fault, Received, Sandbox};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,42 +17,12 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_http-get");
 
-/// The variables the tool reads; each test sets only what it means to.
-const TOOL_VARS: &[&str] = &[
-    "HTTP_USER",
-    "HTTP_PASSWORD",
-    "HTTP_TOKEN",
-    "HTTP_USER_FILE",
-    "HTTP_PASSWORD_FILE",
-    "HTTP_TOKEN_FILE",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-];
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn records(&self) -> Vec<Value> {
-        ndjson_values(&self.stdout)
-    }
-}
-
 fn http_get(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(BIN);
-    for var in TOOL_VARS {
+    for var in HTTP_VARS {
         cmd.env_remove(var);
     }
-    cmd.envs(env.iter().copied()).args(args);
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::of(cmd.envs(env.iter().copied()).args(args))
 }
 
 fn ok(args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -149,6 +119,15 @@ impl Local {
     }
 }
 
+/// The number a request's target gives the query parameter `name`, or 0.
+fn number_param(target: &str, name: &str) -> usize {
+    target
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn link(target: &str) -> Vec<(String, String)> {
     vec![(
         "link".into(),
@@ -163,11 +142,43 @@ const PRIMERO_ENV: &[(&str, &str)] = &[
     ("HTTP_PASSWORD", "primero-secret"),
 ];
 
-fn primero(sb: &Sandbox) -> (String, String) {
-    (
-        format!("{}/api/v2/cases", sb.api_url("primero")),
-        sb.ca_file().display().to_string(),
-    )
+/// A fresh sandbox, and the way to its Primero cases: the listing's URL
+/// and the sandbox's CA.
+struct Primero {
+    sb: Sandbox,
+    url: String,
+    ca: String,
+}
+
+impl Primero {
+    fn start() -> Primero {
+        let sb = Sandbox::start().unwrap();
+        let url = format!("{}/api/v2/cases", sb.api_url("primero"));
+        let ca = sb.ca_file().display().to_string();
+        Primero { sb, url, ca }
+    }
+
+    /// `URL --auth primero --ca-file CA`, then `more`.
+    fn args<'a>(&'a self, more: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            self.url.as_str(),
+            "--auth",
+            "primero",
+            "--ca-file",
+            &self.ca,
+        ];
+        args.extend_from_slice(more);
+        args
+    }
+
+    /// The GETs of the cases listing the sandbox received (not the login).
+    fn case_lists(&self) -> Vec<Received> {
+        self.sb
+            .received("primero")
+            .into_iter()
+            .filter(|r| r.method == "GET" && r.path == "/primero/api/v2/cases")
+            .collect()
+    }
 }
 
 /// The seeded cases, read from the fixture the sandbox is seeded from.
@@ -180,12 +191,11 @@ fn seeded_cases() -> Vec<Value> {
     seed["cases"].as_array().unwrap().clone()
 }
 
-/// The GETs of the cases listing the sandbox received (not the login).
-fn case_lists(sb: &Sandbox) -> Vec<Received> {
-    sb.received("primero")
-        .into_iter()
-        .filter(|r| r.method == "GET" && r.path == "/primero/api/v2/cases")
-        .collect()
+/// The records' ids, sorted.
+fn sorted_ids(records: &[Value]) -> Vec<&str> {
+    let mut ids: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids
 }
 
 fn query_pairs(raw: &str) -> Vec<(String, String)> {
@@ -223,39 +233,22 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 #[test]
 fn primero_pages_through_every_case_once() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
-    let run = ok(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--paginate",
-            "page",
-            "--per",
-            "20",
-            "--records",
-            ".data[]",
-        ],
-        PRIMERO_ENV,
-    );
-    let records = run.records();
+    let primero = Primero::start();
+    let more = ["--paginate", "page", "--per", "20", "--records", ".data[]"];
+    let run = ok(&primero.args(&more), PRIMERO_ENV);
+    let records = run.values();
     let seeded = seeded_cases();
-    assert_eq!(records.len(), seeded.len());
-    let mut got: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    got.sort_unstable();
-    got.dedup();
-    let mut want: Vec<&str> = seeded.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    want.sort_unstable();
-    assert_eq!(got, want, "every case exactly once");
+    assert_eq!(
+        sorted_ids(&records),
+        sorted_ids(&seeded),
+        "every case exactly once"
+    );
     assert_eq!(
         run.stderr,
         format!("http-get: {} records in 3 pages\n", seeded.len())
     );
 
-    let lists = case_lists(&sb);
+    let lists = primero.case_lists();
     assert_eq!(lists.len(), 3);
     for (i, list) in lists.iter().enumerate() {
         let pairs = query_pairs(&list.query);
@@ -267,7 +260,8 @@ fn primero_pages_through_every_case_once() {
         );
         assert_eq!(list.header("accept"), Some("application/json"));
     }
-    let logins = sb
+    let logins = primero
+        .sb
         .received("primero")
         .iter()
         .filter(|r| r.path.ends_with("/tokens"))
@@ -277,44 +271,33 @@ fn primero_pages_through_every_case_once() {
 
 #[test]
 fn primero_filter_syntax_goes_through_query() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
+    let primero = Primero::start();
     let since = "2023-08-24T00:00:00Z";
-    let run = ok(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--paginate",
-            "page",
-            "--per",
-            "10",
-            "--query",
-            &format!("last_updated_at={since}.."),
-            "--query",
-            "remote=true",
-            "--records",
-            ".data[]",
-        ],
-        PRIMERO_ENV,
-    );
+    let updated_since = format!("last_updated_at={since}..");
+    let more = [
+        "--paginate",
+        "page",
+        "--per",
+        "10",
+        "--query",
+        &updated_since,
+        "--query",
+        "remote=true",
+        "--records",
+        ".data[]",
+    ];
+    let run = ok(&primero.args(&more), PRIMERO_ENV);
     let seeded = seeded_cases();
-    let mut want: Vec<&str> = seeded
+    let recent: Vec<Value> = seeded
         .iter()
         .filter(|c| c["last_updated_at"].as_str().unwrap() >= since)
-        .map(|c| c["id"].as_str().unwrap())
+        .cloned()
         .collect();
-    assert!(!want.is_empty() && want.len() < seeded.len());
-    want.sort_unstable();
-    let records = run.records();
-    let mut got: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    got.sort_unstable();
-    assert_eq!(got, want);
+    assert!(!recent.is_empty() && recent.len() < seeded.len());
+    assert_eq!(sorted_ids(&run.values()), sorted_ids(&recent));
 
-    let lists = case_lists(&sb);
-    assert_eq!(lists.len(), want.len().div_ceil(10));
+    let lists = primero.case_lists();
+    assert_eq!(lists.len(), recent.len().div_ceil(10));
     for list in &lists {
         // The colons are encoded, the range dots are not, and the server reads it back.
         assert!(
@@ -334,44 +317,25 @@ fn primero_filter_syntax_goes_through_query() {
 
 #[test]
 fn records_default_and_filtered() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
+    let primero = Primero::start();
     // Without --records an object answer is one record: the page itself.
-    let run = ok(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--query",
-            "per=5",
-        ],
-        PRIMERO_ENV,
-    );
-    let records = run.records();
+    let run = ok(&primero.args(&["--query", "per=5"]), PRIMERO_ENV);
+    let records = run.values();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["data"].as_array().unwrap().len(), 5);
     assert_eq!(records[0]["metadata"]["total"], json!(seeded_cases().len()));
     assert_eq!(run.stderr, "http-get: 1 record in 1 page\n");
 
     // A filter building records; --quiet drops the summary.
-    let run = ok(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--query",
-            "per=3",
-            "--quiet",
-            "--records",
-            ".data[] | {id, case_id}",
-        ],
-        PRIMERO_ENV,
-    );
-    let records = run.records();
+    let more = [
+        "--query",
+        "per=3",
+        "--quiet",
+        "--records",
+        ".data[] | {id, case_id}",
+    ];
+    let run = ok(&primero.args(&more), PRIMERO_ENV);
+    let records = run.values();
     assert_eq!(records.len(), 3);
     for r in &records {
         assert_eq!(
@@ -384,25 +348,16 @@ fn records_default_and_filtered() {
 
 #[test]
 fn records_that_are_not_objects_are_refused_without_values() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
-    let run = fails(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--paginate",
-            "page",
-            "--per",
-            "20",
-            "--records",
-            ".data[].case_id",
-        ],
-        PRIMERO_ENV,
-        65,
-    );
+    let primero = Primero::start();
+    let more = [
+        "--paginate",
+        "page",
+        "--per",
+        "20",
+        "--records",
+        ".data[].case_id",
+    ];
+    let run = fails(&primero.args(&more), PRIMERO_ENV, 65);
     assert_eq!(run.stdout, "", "nothing of the page is written");
     let first_case_id = seeded_cases()[0]["case_id"].as_str().unwrap().to_string();
     assert_one_line_without(&run.stderr, &[&first_case_id]);
@@ -414,19 +369,8 @@ fn records_that_are_not_objects_are_refused_without_values() {
     );
 
     // A filter error names the flag, not the value.
-    let run = fails(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--records",
-            ".data[].case_id.x",
-        ],
-        PRIMERO_ENV,
-        65,
-    );
+    let more = ["--records", ".data[].case_id.x"];
+    let run = fails(&primero.args(&more), PRIMERO_ENV, 65);
     assert_one_line_without(&run.stderr, &[&first_case_id]);
     assert!(
         run.stderr
@@ -436,96 +380,62 @@ fn records_that_are_not_objects_are_refused_without_values() {
     );
 
     // A filter that does not compile is a usage error before any request.
-    let before = sb.received("primero").len();
-    let run = fails(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--records",
-            ".data[]]",
-        ],
-        PRIMERO_ENV,
-        64,
-    );
+    let before = primero.sb.received("primero").len();
+    let run = fails(&primero.args(&["--records", ".data[]]"]), PRIMERO_ENV, 64);
     assert!(
         run.stderr.contains("--records: column 8:"),
         "{}",
         run.stderr
     );
-    assert_eq!(sb.received("primero").len(), before);
+    assert_eq!(primero.sb.received("primero").len(), before);
 }
 
 #[test]
 fn empty_result_writes_nothing_and_exits_0() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
-    let run = ok(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--paginate",
-            "page",
-            "--query",
-            "last_updated_at=2099-01-01T00:00:00Z..",
-            "--records",
-            ".data[]",
-        ],
-        PRIMERO_ENV,
-    );
+    let primero = Primero::start();
+    let more = [
+        "--paginate",
+        "page",
+        "--query",
+        "last_updated_at=2099-01-01T00:00:00Z..",
+        "--records",
+        ".data[]",
+    ];
+    let run = ok(&primero.args(&more), PRIMERO_ENV);
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr, "http-get: 0 records in 1 page\n");
-    assert_eq!(case_lists(&sb).len(), 1);
+    assert_eq!(primero.case_lists().len(), 1);
 }
 
 #[test]
 fn wrong_password_is_77_without_the_secret() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
+    let primero = Primero::start();
     let secret = "not-the-primero-secret-4711";
     let run = fails(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--paginate",
-            "page",
-            "--records",
-            ".data[]",
-        ],
+        &primero.args(&["--paginate", "page", "--records", ".data[]"]),
         &[("HTTP_USER", "primero_user"), ("HTTP_PASSWORD", secret)],
         77,
     );
     assert_eq!(run.stdout, "");
     assert_one_line_without(&run.stderr, &[secret, "primero_user"]);
-    assert!(case_lists(&sb).is_empty(), "no listing without a login");
+    assert!(
+        primero.case_lists().is_empty(),
+        "no listing without a login"
+    );
 }
 
 #[test]
 fn missing_password_is_78_before_any_request() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
-    let run = fails(
-        &[&url, "--auth", "primero", "--ca-file", &ca],
-        &[("HTTP_USER", "primero_user")],
-        78,
-    );
+    let primero = Primero::start();
+    let run = fails(&primero.args(&[]), &[("HTTP_USER", "primero_user")], 78);
     assert!(run.stderr.contains("HTTP_PASSWORD"), "{}", run.stderr);
-    assert!(sb.received("primero").is_empty());
+    assert!(primero.sb.received("primero").is_empty());
 }
 
 #[test]
 fn a_503_is_retried_then_the_page_arrives() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
-    sb.fault(Fault {
+    let primero = Primero::start();
+    primero.sb.fault(Fault {
         path: "/primero/api/v2/cases".into(),
         method: Some("GET".into()),
         count: 2,
@@ -533,37 +443,27 @@ fn a_503_is_retried_then_the_page_arrives() {
         retry_after: Some(1),
         ..Default::default()
     });
-    let run = ok(
-        &[
-            &url,
-            "--auth",
-            "primero",
-            "--ca-file",
-            &ca,
-            "--paginate",
-            "page",
-            "--per",
-            "20",
-            "--records",
-            ".data[]",
-            "--retry-delay",
-            "1",
-        ],
-        PRIMERO_ENV,
-    );
+    let more = [
+        "--paginate",
+        "page",
+        "--per",
+        "20",
+        "--records",
+        ".data[]",
+        "--retry-delay",
+        "1",
+    ];
+    let run = ok(&primero.args(&more), PRIMERO_ENV);
     assert_eq!(
-        run.records().len(),
+        run.values().len(),
         seeded_cases().len(),
         "no page lost or doubled"
     );
-    let statuses: Vec<u16> = case_lists(&sb).iter().map(|r| r.status).collect();
+    let lists = primero.case_lists();
+    let statuses: Vec<u16> = lists.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [503, 503, 200, 200, 200]);
-    let first_pages: Vec<String> = case_lists(&sb)[..3]
-        .iter()
-        .map(|r| r.query.clone())
-        .collect();
     assert!(
-        first_pages.iter().all(|q| q == &first_pages[0]),
+        lists[..3].iter().all(|r| r.query == lists[0].query),
         "the same page asked again"
     );
     let warnings = run
@@ -576,16 +476,16 @@ fn a_503_is_retried_then_the_page_arrives() {
 
 #[test]
 fn a_404_is_69_after_one_request() {
-    let sb = Sandbox::start().unwrap();
-    let (url, ca) = primero(&sb);
-    let missing = format!("{url}/no-such-case-0000");
+    let primero = Primero::start();
+    let missing = format!("{}/no-such-case-0000", primero.url);
     let run = fails(
-        &[&missing, "--auth", "primero", "--ca-file", &ca],
+        &[&missing, "--auth", "primero", "--ca-file", &primero.ca],
         PRIMERO_ENV,
         69,
     );
     assert!(run.stderr.contains("404"), "{}", run.stderr);
-    let gets: Vec<Received> = sb
+    let gets: Vec<Received> = primero
+        .sb
         .received("primero")
         .into_iter()
         .filter(|r| r.method == "GET")
@@ -596,16 +496,15 @@ fn a_404_is_69_after_one_request() {
 
 #[test]
 fn an_unknown_ca_is_77_and_nothing_is_sent() {
-    let sb = Sandbox::start().unwrap();
-    let (url, _ca) = primero(&sb);
+    let primero = Primero::start();
     let run = fails(
-        &[&url, "--auth", "primero", "--retries", "0"],
+        &[&primero.url, "--auth", "primero", "--retries", "0"],
         PRIMERO_ENV,
         77,
     );
     assert_one_line_without(&run.stderr, &["primero-secret"]);
     assert!(
-        sb.received("primero").is_empty(),
+        primero.sb.received("primero").is_empty(),
         "no request got through TLS"
     );
 }
@@ -663,7 +562,7 @@ fn oscar_sign_in_headers_and_since_date_quoting() {
     );
     let pairs = query_pairs(&list.query);
     assert_eq!(param(&pairs, "since_date"), Some("'2023-08-24 00:00:00'"));
-    let records = run.records();
+    let records = run.values();
     assert!(!records.is_empty());
     for r in &records {
         assert!(r["global_id"].is_string(), "{r}");
@@ -690,7 +589,7 @@ fn dhis2_program_metadata_is_one_record() {
         ],
         &[("HTTP_USER", "admin"), ("HTTP_PASSWORD", "district")],
     );
-    let records = run.records();
+    let records = run.values();
     assert_eq!(records.len(), 1);
     let stages = records[0]["programStages"].as_array().unwrap();
     assert!(!stages.is_empty());
@@ -713,7 +612,7 @@ fn dhis2_program_metadata_is_one_record() {
         &[&url, "--auth", "dhis2-token", "--ca-file", &ca],
         &[("HTTP_TOKEN", pat)],
     );
-    assert_eq!(run.records().len(), 1);
+    assert_eq!(run.values().len(), 1);
     let wrong = "d2pat_wrong00000000000000000000000000";
     let run = fails(
         &[&url, "--auth", "dhis2-token", "--ca-file", &ca],
@@ -810,11 +709,7 @@ fn offset_paging_stops_at_a_short_page_or_the_total() {
         json!({"items": list, "total": 7}).to_string()
     };
     let server = Local::start(move |_, target| {
-        let offset: usize = target
-            .split(['?', '&'])
-            .find_map(|p| p.strip_prefix("skip="))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let offset = number_param(target, "skip");
         (200, vec![], items(offset, offset + 3))
     });
     let run = ok(
@@ -836,7 +731,7 @@ fn offset_paging_stops_at_a_short_page_or_the_total() {
         &[],
     );
     let ns: Vec<i64> = run
-        .records()
+        .values()
         .iter()
         .map(|r| r["n"].as_i64().unwrap())
         .collect();
@@ -848,18 +743,14 @@ fn offset_paging_stops_at_a_short_page_or_the_total() {
 
     // Without a total, the short page ends it; exactly a multiple ends with an empty page.
     let server = Local::start(|_, target| {
-        let offset: usize = target
-            .split(['?', '&'])
-            .find_map(|p| p.strip_prefix("offset="))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let offset = number_param(target, "offset");
         let list: Vec<Value> = (offset..(offset + 2).min(4))
             .map(|i| json!({"n": i}))
             .collect();
         (200, vec![], Value::Array(list).to_string())
     });
     let run = ok(&[&server.base, "--paginate", "offset", "--per", "2"], &[]);
-    assert_eq!(run.records().len(), 4);
+    assert_eq!(run.values().len(), 4);
     assert_eq!(
         server.targets(),
         [
@@ -902,11 +793,7 @@ fn a_server_ignoring_the_page_parameter_is_caught() {
 #[test]
 fn max_pages_with_more_left_is_69() {
     let server = Local::start(|_, target| {
-        let page: u64 = target
-            .split(['?', '&'])
-            .find_map(|p| p.strip_prefix("page="))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let page = number_param(target, "page");
         (
             200,
             vec![],
@@ -931,7 +818,7 @@ fn max_pages_with_more_left_is_69() {
         69,
     );
     let pages: Vec<u64> = run
-        .records()
+        .values()
         .iter()
         .map(|r| r["page"].as_u64().unwrap())
         .collect();
@@ -958,7 +845,7 @@ fn max_pages_with_more_left_is_69() {
         ],
         &[],
     );
-    assert_eq!(run.records().len(), 2);
+    assert_eq!(run.values().len(), 2);
 }
 
 #[test]

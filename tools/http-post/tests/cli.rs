@@ -1,6 +1,6 @@
 //! http-post through its binary, against the sandbox of remote APIs.
 
-use common::testing::{Workdir, assert_one_line_without, mode_of, ndjson_values};
+use common::testing::{HTTP_VARS, Run, Workdir, assert_one_line_without, mode_of, ndjson_values};
 use sandbox::{Fault, Options, Sandbox};
 use serde_json::{Value, json};
 
@@ -12,21 +12,10 @@ const OSCAR_PASSWORD: &str = "oscar-secret";
 const DHIS2_PAT: &str = "d2pat_sandbox0000000000000000000000";
 const FUNCTION_KEY: &str = "rs-function-key";
 
-/// What a run gave.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn values(&self) -> Vec<Value> {
-        ndjson_values(&self.stdout)
-    }
-}
-
-fn start() -> Sandbox {
-    Sandbox::start().unwrap_or_else(|e| panic!("cannot start the sandbox: {e}"))
+/// A fresh sandbox, and a fresh folder to run http-post in.
+fn start() -> (Sandbox, Workdir) {
+    let sb = Sandbox::start().unwrap_or_else(|e| panic!("cannot start the sandbox: {e}"));
+    (sb, Workdir::new(BIN))
 }
 
 /// Run http-post with `args`, the sandbox's CA (when given), quick retries,
@@ -39,20 +28,7 @@ fn http_post(
     stdin: &str,
 ) -> Run {
     let mut cmd = wrk.command();
-    for var in [
-        "HTTP_USER",
-        "HTTP_PASSWORD",
-        "HTTP_TOKEN",
-        "HTTP_USER_FILE",
-        "HTTP_PASSWORD_FILE",
-        "HTTP_TOKEN_FILE",
-        "HTTPS_PROXY",
-        "HTTP_PROXY",
-        "ALL_PROXY",
-        "https_proxy",
-        "http_proxy",
-        "all_proxy",
-    ] {
+    for var in HTTP_VARS {
         cmd.env_remove(var);
     }
     if let Some(sb) = sb {
@@ -61,16 +37,10 @@ fn http_post(
     if !args.contains(&"--retry-delay") {
         cmd.args(["--retry-delay", "1"]);
     }
-    cmd.args(args).envs(env.iter().copied());
-    let out = cmd
-        .write_stdin(stdin.as_bytes().to_vec())
-        .output()
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .write_stdin(stdin.as_bytes().to_vec());
+    Run::of(&mut cmd)
 }
 
 fn ok(run: &Run) {
@@ -96,10 +66,37 @@ fn patient(number: u64) -> Value {
            "dob": "2015-04-01", "hd_mpfile_updated_at": "2024-05-01T10:00:00Z"})
 }
 
+/// ReqCheck's patient_data URL in the sandbox.
+fn patient_data_url(sb: &Sandbox) -> String {
+    format!("{}/reqcheck/patient_data", sb.url())
+}
+
+/// POST one patient to ReqCheck's patient_data with Basic auth.
+fn post_patient(wrk: &Workdir, sb: &Sandbox, number: u64) -> Run {
+    let body = json!({"patient_data": [patient(number)]}).to_string();
+    let url = patient_data_url(sb);
+    http_post(
+        wrk,
+        Some(sb),
+        &["--auth", "basic", &url],
+        &reqcheck_env(),
+        &body,
+    )
+}
+
+/// How many patients ReqCheck holds.
+fn patients_stored(sb: &Sandbox) -> Option<usize> {
+    sb.state("reqcheck")["patients"].as_array().map(Vec::len)
+}
+
+/// The status of each request `api` received, in order (0: none was sent).
+fn statuses(sb: &Sandbox, api: &str) -> Vec<u16> {
+    sb.received(api).iter().map(|r| r.status).collect()
+}
+
 #[test]
 fn reqcheck_heartbeat_with_basic_auth_and_an_empty_body() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     let url = format!("{}/reqcheck/heartbeat", sb.url());
     let run = http_post(
         &wrk,
@@ -160,13 +157,12 @@ fn reqcheck_heartbeat_with_basic_auth_and_an_empty_body() {
 
 #[test]
 fn reqcheck_patient_data_puts_the_import_status_in_the_receipt() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     let mut bad = patient(2);
     bad["favourite_colour"] = "blue".into();
     let body = json!({"patient_data": [patient(1), bad]}).to_string();
     wrk.create("batch.json", &body);
-    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let url = patient_data_url(&sb);
     let run = http_post(
         &wrk,
         Some(&sb),
@@ -200,16 +196,12 @@ fn reqcheck_patient_data_puts_the_import_status_in_the_receipt() {
     );
     assert!(!run.stdout.contains("Sample"));
     assert_eq!(ndjson_values(&wrk.read("audit.jsonl")), run.values());
-    assert_eq!(
-        sb.state("reqcheck")["patients"].as_array().map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(patients_stored(&sb), Some(1));
 }
 
 #[test]
 fn a_wrong_password_is_77_and_no_secret_reaches_stderr() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     let url = format!("{}/reqcheck/heartbeat", sb.url());
     let wrong = "not-the-reqcheck-secret";
     let run = http_post(
@@ -247,8 +239,7 @@ fn run_unset(wrk: &Workdir, sb: &Sandbox, url: &str) -> Run {
 
 #[test]
 fn two_503_with_retry_after_then_success_create_one_record_in_three_requests() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     sb.fault(Fault {
         path: "/reqcheck/patient_data".into(),
         method: Some("POST".into()),
@@ -257,27 +248,15 @@ fn two_503_with_retry_after_then_success_create_one_record_in_three_requests() {
         retry_after: Some(1),
         ..Default::default()
     });
-    let url = format!("{}/reqcheck/patient_data", sb.url());
-    let body = json!({"patient_data": [patient(7)]}).to_string();
     let started = std::time::Instant::now();
-    let run = http_post(
-        &wrk,
-        Some(&sb),
-        &["--auth", "basic", &url],
-        &reqcheck_env(),
-        &body,
-    );
+    let run = post_patient(&wrk, &sb, 7);
     ok(&run);
     assert!(
         started.elapsed() >= std::time::Duration::from_secs(2),
         "Retry-After honoured"
     );
-    let statuses: Vec<u16> = sb.received("reqcheck").iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [503, 503, 201]);
-    assert_eq!(
-        sb.state("reqcheck")["patients"].as_array().map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(statuses(&sb, "reqcheck"), [503, 503, 201]);
+    assert_eq!(patients_stored(&sb), Some(1));
     assert_eq!(
         run.stderr.lines().count(),
         2,
@@ -289,9 +268,8 @@ fn two_503_with_retry_after_then_success_create_one_record_in_three_requests() {
 
 #[test]
 fn a_400_is_one_request_and_exit_69() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
-    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let (sb, wrk) = start();
+    let url = patient_data_url(&sb);
     let run = http_post(
         &wrk,
         Some(&sb),
@@ -325,8 +303,7 @@ fn a_400_is_one_request_and_exit_69() {
 
 #[test]
 fn an_unknown_ca_is_77_and_nothing_is_sent() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     let url = format!("{}/reqcheck/heartbeat", sb.url());
     let run = http_post(
         &wrk,
@@ -373,9 +350,8 @@ fn plain_http_to_loopback_is_allowed_and_to_another_host_refused() {
 
 #[test]
 fn each_record_gets_a_result_and_one_invalid_record_does_not_stop_the_others() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
-    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let (sb, wrk) = start();
+    let url = patient_data_url(&sb);
     let records: Vec<String> = (1..=4)
         .map(|n| {
             let key = format!("P{n}");
@@ -444,17 +420,13 @@ fn each_record_gets_a_result_and_one_invalid_record_does_not_stop_the_others() {
         seen.iter().all(|r| r.connection == seen[0].connection),
         "keep-alive"
     );
-    assert_eq!(
-        sb.state("reqcheck")["patients"].as_array().map(Vec::len),
-        Some(3)
-    );
+    assert_eq!(patients_stored(&sb), Some(3));
 }
 
 #[test]
 fn fail_fast_stops_and_deleted_records_are_skipped_with_a_result() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
-    let url = format!("{}/reqcheck/patient_data", sb.url());
+    let (sb, wrk) = start();
+    let url = patient_data_url(&sb);
     let input = [
         json!({"_key": "P9", "_op": "deleted", "_hash": null, "_remote_id": "9"}),
         json!({"_key": "P1", "patients": []}),
@@ -488,30 +460,17 @@ fn fail_fast_stops_and_deleted_records_are_skipped_with_a_result() {
 
 #[test]
 fn a_dropped_connection_is_retried() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     sb.fault(Fault {
         path: "/reqcheck/patient_data".into(),
         count: 1,
         drop: true,
         ..Default::default()
     });
-    let url = format!("{}/reqcheck/patient_data", sb.url());
-    let body = json!({"patient_data": [patient(5)]}).to_string();
-    let run = http_post(
-        &wrk,
-        Some(&sb),
-        &["--auth", "basic", &url],
-        &reqcheck_env(),
-        &body,
-    );
+    let run = post_patient(&wrk, &sb, 5);
     ok(&run);
-    let statuses: Vec<u16> = sb.received("reqcheck").iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [0, 201]);
-    assert_eq!(
-        sb.state("reqcheck")["patients"].as_array().map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(statuses(&sb, "reqcheck"), [0, 201]);
+    assert_eq!(patients_stored(&sb), Some(1));
     assert_eq!(run.values()[0]["status"], 201);
 }
 
@@ -531,8 +490,7 @@ fn sipca_event(uid: &str, beds: &str) -> Value {
 
 #[test]
 fn dhis2_jobs_are_followed_to_their_reports_and_bodies_saved_under_sipca_names() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     let url = format!(
         "{}/dhis2/api/tracker?async=true&importStrategy=CREATE_AND_UPDATE",
         sb.url()
@@ -635,13 +593,49 @@ fn primero_case(key: &str, oscar_number: &str, name: &str) -> String {
     .to_string()
 }
 
-fn upsert_args(sb: &Sandbox) -> (String, String, String) {
-    let base = format!("{}/primero/api/v2/cases", sb.url());
-    (
-        base.clone(),
-        format!("{base}?remote=true&oscar_number={{data.oscar_number}}"),
-        format!("{base}/{{remote_id}}"),
-    )
+/// Primero's cases in the sandbox: where they are created, and the flags
+/// of an upsert by oscar number (a lookup, then a PATCH of the match).
+struct Cases {
+    url: String,
+    lookup: String,
+    update: String,
+}
+
+impl Cases {
+    fn of(sb: &Sandbox) -> Cases {
+        let url = format!("{}/primero/api/v2/cases", sb.url());
+        Cases {
+            lookup: format!("{url}?remote=true&oscar_number={{data.oscar_number}}"),
+            update: format!("{url}/{{remote_id}}"),
+            url,
+        }
+    }
+
+    /// `--each --auth primero`, then `more`, then the URL.
+    fn each<'a>(&'a self, more: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["--each", "--auth", "primero"];
+        args.extend_from_slice(more);
+        args.push(&self.url);
+        args
+    }
+
+    /// Like [`Cases::each`], with the upsert's lookup and update flags.
+    fn upsert<'a>(&'a self, more: &[&'a str]) -> Vec<&'a str> {
+        let lookup = ["--lookup", &self.lookup, "--update-url", &self.update];
+        self.each(&[&lookup, more].concat())
+    }
+}
+
+/// Hold the next create in Primero for `delay_ms` before it is made and answered.
+fn delay_next_create(sb: &Sandbox, delay_ms: u64) {
+    sb.fault(Fault {
+        path: "/primero/api/v2/cases".into(),
+        method: Some("POST".into()),
+        count: 1,
+        status: 0,
+        delay_ms,
+        ..Default::default()
+    });
 }
 
 fn cases_with(sb: &Sandbox, oscar_number: &str) -> Vec<Value> {
@@ -659,9 +653,8 @@ fn cases_with(sb: &Sandbox, oscar_number: &str) -> Vec<Value> {
 
 #[test]
 fn primero_upsert_by_lookup_creates_updates_and_refuses_two_matches() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
-    let (url, lookup, update) = upsert_args(&sb);
+    let (sb, wrk) = start();
+    let cases = Cases::of(&sb);
     // Two cases share an oscar number: made first, with plain --each.
     let twins = [
         primero_case("T1", "TWIN0000000000000000000000", "Ana"),
@@ -670,7 +663,7 @@ fn primero_upsert_by_lookup_creates_updates_and_refuses_two_matches() {
     ok(&http_post(
         &wrk,
         Some(&sb),
-        &["--each", "--auth", "primero", &url],
+        &cases.each(&[]),
         &primero_env(),
         &twins.join("\n"),
     ));
@@ -684,18 +677,7 @@ fn primero_upsert_by_lookup_creates_updates_and_refuses_two_matches() {
     let run = http_post(
         &wrk,
         Some(&sb),
-        &[
-            "--each",
-            "--auth",
-            "primero",
-            "--lookup",
-            &lookup,
-            "--update-url",
-            &update,
-            "--id-from",
-            ".data.id",
-            &url,
-        ],
+        &cases.upsert(&["--id-from", ".data.id"]),
         &primero_env(),
         &input,
     );
@@ -743,37 +725,22 @@ fn primero_upsert_by_lookup_creates_updates_and_refuses_two_matches() {
 
 #[test]
 fn an_upsert_retried_after_a_timeout_starts_again_from_the_lookup() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
-    let (url, lookup, update) = upsert_args(&sb);
+    let (sb, wrk) = start();
+    let cases = Cases::of(&sb);
     // The create goes through, but only after the client gave up waiting.
-    sb.fault(Fault {
-        path: "/primero/api/v2/cases".into(),
-        method: Some("POST".into()),
-        count: 1,
-        status: 0,
-        delay_ms: 1500,
-        ..Default::default()
-    });
+    delay_next_create(&sb, 1500);
+    let more = [
+        "--timeout",
+        "1",
+        "--retry-delay",
+        "2500",
+        "--id-from",
+        ".data.id",
+    ];
     let run = http_post(
         &wrk,
         Some(&sb),
-        &[
-            "--each",
-            "--auth",
-            "primero",
-            "--timeout",
-            "1",
-            "--retry-delay",
-            "2500",
-            "--lookup",
-            &lookup,
-            "--update-url",
-            &update,
-            "--id-from",
-            ".data.id",
-            &url,
-        ],
+        &cases.upsert(&more),
         &primero_env(),
         &primero_case("K1", "SLOW0000000000000000000000", "Once"),
     );
@@ -792,9 +759,8 @@ fn an_upsert_retried_after_a_timeout_starts_again_from_the_lookup() {
 
 #[test]
 fn primero_reads_a_header_only_token_and_a_wrong_password_stops_at_the_login() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
-    let (url, _, _) = upsert_args(&sb);
+    let (sb, wrk) = start();
+    let cases = Cases::of(&sb);
     let input = [
         primero_case("A", "HDR1", "One"),
         primero_case("B", "HDR2", "Two"),
@@ -803,25 +769,21 @@ fn primero_reads_a_header_only_token_and_a_wrong_password_stops_at_the_login() {
     let run1 = http_post(
         &wrk,
         Some(&sb),
-        &[
-            "--each",
-            "--auth",
-            "primero",
-            "-H",
-            "x-sandbox-token-in-body: false",
-            &url,
-        ],
+        &cases.each(&["-H", "x-sandbox-token-in-body: false"]),
         &primero_env(),
         &input,
     );
     ok(&run1);
-    let statuses: Vec<u16> = sb.received("primero").iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [200, 200, 200], "one login, two creates");
+    assert_eq!(
+        statuses(&sb, "primero"),
+        [200, 200, 200],
+        "one login, two creates"
+    );
     let wrong = "wrong-primero-secret";
     let run2 = http_post(
         &wrk,
         Some(&sb),
-        &["--each", "--auth", "primero", &url],
+        &cases.each(&[]),
         &[("HTTP_USER", "primero_user"), ("HTTP_PASSWORD", wrong)],
         &input,
     );
@@ -842,34 +804,19 @@ fn primero_reads_a_header_only_token_and_a_wrong_password_stops_at_the_login() {
 
 #[test]
 fn primero_token_expiry_mid_run_logs_in_once_more_and_replays() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
-    let (url, _, _) = upsert_args(&sb);
+    let (sb, wrk) = start();
+    let cases = Cases::of(&sb);
     let input = [
         primero_case("E1", "EXP1", "Exp"),
         primero_case("E2", "EXP2", "Exp"),
     ]
     .join("\n");
     // One-second tokens; the first create is held past its token's end.
-    sb.fault(Fault {
-        path: "/primero/api/v2/cases".into(),
-        method: Some("POST".into()),
-        count: 1,
-        status: 0,
-        delay_ms: 1200,
-        ..Default::default()
-    });
+    delay_next_create(&sb, 1200);
     let run = http_post(
         &wrk,
         Some(&sb),
-        &[
-            "--each",
-            "--auth",
-            "primero",
-            "-H",
-            "x-sandbox-token-ttl: 1",
-            &url,
-        ],
+        &cases.each(&["-H", "x-sandbox-token-ttl: 1"]),
         &primero_env(),
         &input,
     );
@@ -895,8 +842,7 @@ fn primero_token_expiry_mid_run_logs_in_once_more_and_replays() {
 
 #[test]
 fn oscar_upserts_with_the_sign_in_headers_sent_back() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     let url = format!("{}/oscar/api/v1/organizations/clients/upsert/", sb.url());
     let client = json!({"_key": "case-1", "organization": {
         "external_id": "ext-0001", "external_id_display": "0001", "given_name": "Dara",
@@ -959,8 +905,7 @@ fn reportstream_csv() -> String {
 
 #[test]
 fn reportstream_with_a_signed_client_assertion_and_with_a_function_key() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     let key = common::testing::fixtures_dir().join("sandbox/reportstream-sender.key.pem");
     let key = key.to_string_lossy().into_owned();
     let url = format!(
@@ -1061,8 +1006,7 @@ fn reportstream_with_a_signed_client_assertion_and_with_a_function_key() {
 
 #[test]
 fn bearer_and_dhis2_token_headers_and_their_refusals() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
+    let (sb, wrk) = start();
     let url = format!("{}/dhis2/api/tracker?async=false", sb.url());
     let body = json!({"events": [sipca_event("EvtBearer01", "3")]}).to_string();
     let run1 = http_post(
@@ -1097,9 +1041,8 @@ fn bearer_and_dhis2_token_headers_and_their_refusals() {
 
 #[test]
 fn dry_run_sends_nothing_needs_no_secret_and_redacts() {
-    let sb = start();
-    let wrk = Workdir::new(BIN);
-    let (url, lookup, update) = upsert_args(&sb);
+    let (sb, wrk) = start();
+    let cases = Cases::of(&sb);
     let input = [
         primero_case("K1", "DRY1", "Dry"),
         primero_case("K2", "DRY2", "Run"),
@@ -1108,23 +1051,15 @@ fn dry_run_sends_nothing_needs_no_secret_and_redacts() {
     let run = http_post(
         &wrk,
         Some(&sb),
-        &[
-            "--each",
+        &cases.upsert(&[
             "--dry-run",
-            "--auth",
-            "primero",
             "-H",
             "X-Api-Key: k3y-value",
-            "--lookup",
-            &lookup,
-            "--update-url",
-            &update,
             "--save-dir",
             "out",
             "--save-name",
             "{_key}-{n}.json",
-            &url,
-        ],
+        ]),
         &[],
         &input,
     );
