@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use sandbox::{Fault, Options, Sandbox};
 use serde_json::json;
-use support::{REQCHECK_AUTH, agent, get, post, post_empty, raw_exchange};
+use support::{REQCHECK_AUTH, agent, get, post, post_empty, raw_exchange, start};
 
 fn heartbeat(sb: &Sandbox) -> String {
     format!("{}/reqcheck/heartbeat", sb.url())
@@ -17,8 +17,7 @@ fn heartbeat(sb: &Sandbox) -> String {
 
 #[test]
 fn a_fault_answers_its_status_with_retry_after_then_runs_out() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     sb.fault(Fault {
         path: "/reqcheck/heartbeat".into(),
         count: 2,
@@ -41,8 +40,7 @@ fn a_fault_answers_its_status_with_retry_after_then_runs_out() {
 
 #[test]
 fn faults_over_http_match_method_and_path_prefix_and_carry_a_body() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     let fault = json!({"path": "/reqcheck/*", "method": "PUT", "status": 429,
                        "body": {"error": "slow down"}});
     let created = post(
@@ -141,8 +139,7 @@ fn a_delay_with_status_0_answers_normally_late() {
 
 #[test]
 fn received_over_http_shows_headers_query_and_body() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     post(
         &agent,
         &format!("{}/reqcheck/patient_data?a=1&b=x%20y", sb.url()),
@@ -174,8 +171,7 @@ fn received_over_http_shows_headers_query_and_body() {
 
 #[test]
 fn state_and_received_need_a_known_api() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     let answer = get(&agent, &format!("{}/_sandbox/state?api=nope", sb.url()));
     assert_eq!(answer.status, 400);
     assert!(
@@ -195,8 +191,7 @@ fn state_and_received_need_a_known_api() {
 
 #[test]
 fn reset_empties_received_faults_and_state() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     let body = json!({"patient_data": [{"patient_number": 7, "first_name": "Ada", "last_name": "Test",
         "dob": "2000-01-01", "hd_mpfile_updated_at": "2024-01-01T00:00:00Z"}]});
     let url = format!("{}/reqcheck/patient_data", sb.url());
@@ -228,8 +223,7 @@ fn reset_empties_received_faults_and_state() {
 
 #[test]
 fn unknown_paths_are_404() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     assert_eq!(
         get(&agent, &format!("{}/nothing/here", sb.url())).status,
         404
@@ -243,8 +237,7 @@ fn unknown_paths_are_404() {
 
 #[test]
 fn one_connection_serves_several_requests() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     for _ in 0..3 {
         assert_eq!(
             post_empty(&agent, &heartbeat(&sb), &[REQCHECK_AUTH]).status,

@@ -2,14 +2,13 @@
 //! The dhis2 stand-in through real HTTPS requests: auth, program metadata, the tracker
 //! importer's parameters, validation, async jobs and reports.
 
-mod client;
 mod support;
 
 use std::time::{Duration, Instant};
 
-use client::{Answer, assert_no_values, call, start};
 use sandbox::Sandbox;
 use serde_json::{Value, json};
+use support::{Answer, assert_no_values, call, start};
 
 const BASIC: (&str, &str) = ("authorization", "Basic YWRtaW46ZGlzdHJpY3Q="); // admin:district
 const PAT: (&str, &str) = (

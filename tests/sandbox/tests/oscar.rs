@@ -2,12 +2,11 @@
 //! The OSCaR v1 stand-in through real HTTPS requests: sign-in headers, the three headers
 //! sent back, clients since a date, upsert and update_links.
 
-mod client;
 mod support;
 
-use client::{call, start};
 use sandbox::Sandbox;
 use serde_json::{Value, json};
+use support::{call, start};
 
 fn url(sb: &Sandbox, path: &str) -> String {
     format!("{}/oscar{path}", sb.url())
@@ -36,7 +35,7 @@ fn send(
     method: &str,
     path: &str,
     body: Option<&Value>,
-) -> client::Answer {
+) -> support::Answer {
     let headers: Vec<(&str, &str)> = auth.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     call(agent, method, &url(sb, path), &headers, body)
 }

@@ -2,15 +2,14 @@
 //! The Primero v2 stand-in through real HTTPS requests: token login in both shapes, the
 //! case list (filters, fields, paging), create (409), PATCH (subform `_delete`, 404, 422).
 
-mod client;
 mod support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use client::{assert_no_values, call, start};
 use sandbox::Sandbox;
 use serde_json::{Value, json};
+use support::{assert_no_values, call, start};
 
 fn url(sb: &Sandbox, path: &str) -> String {
     format!("{}/primero{path}", sb.url())

@@ -5,7 +5,7 @@ mod support;
 
 use sandbox::Sandbox;
 use serde_json::{Value, json};
-use support::{Answer, REQCHECK_AUTH, agent, post, post_empty};
+use support::{Answer, REQCHECK_AUTH, agent, post, post_empty, start};
 
 fn url(sb: &Sandbox, endpoint: &str) -> String {
     format!("{}/reqcheck/{endpoint}", sb.url())
@@ -32,8 +32,7 @@ fn dose(number: i64, cvx: &str) -> Value {
 
 #[test]
 fn every_endpoint_wants_basic_auth() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     let wrong = ("authorization", "Basic cmVxY2hlY2s6d3Jvbmc="); // reqcheck:wrong
     for endpoint in ["heartbeat", "patient_data", "vaccine_dose_data"] {
         for headers in [&[][..], &[wrong][..]] {
@@ -53,8 +52,7 @@ fn every_endpoint_wants_basic_auth() {
 
 #[test]
 fn unknown_paths_and_methods_are_404() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     let answer = post_empty(&agent, &url(&sb, "nothing"), &[REQCHECK_AUTH]);
     assert_eq!(answer.status, 404);
     assert_eq!(answer.json(), json!({"status": 404, "error": "Not Found"}));
@@ -64,8 +62,7 @@ fn unknown_paths_and_methods_are_404() {
 
 #[test]
 fn heartbeat_is_null_until_both_datasets_arrived_then_the_earlier() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     let heartbeat = || post_empty(&agent, &url(&sb, "heartbeat"), &[REQCHECK_AUTH]).json();
     let null = json!({"last_update_date": null, "last_update_date_timestamp": null});
     assert_eq!(heartbeat(), null);
@@ -220,8 +217,7 @@ fn a_patients_doses_are_replaced_on_each_import() {
 
 #[test]
 fn a_missing_key_is_400_for_both_datasets() {
-    let sb = Sandbox::start().unwrap();
-    let agent = agent(&sb);
+    let (sb, agent) = start();
     for dataset in ["patient_data", "vaccine_dose_data"] {
         let expected = json!({"status": format!("{dataset} key missing")});
         let other = if dataset == "patient_data" {

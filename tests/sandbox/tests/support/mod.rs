@@ -1,10 +1,12 @@
-//! HTTPS calls to a sandbox through ureq, trusting its CA.
+//! HTTPS calls to a sandbox through ureq, trusting its CA, and checks on
+//! what it answers.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use sandbox::Sandbox;
+use serde_json::Value;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 /// One answer: status, headers (names lowercased) and body text.
@@ -23,7 +25,7 @@ impl Answer {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("the answer is JSON")
     }
 }
@@ -42,6 +44,13 @@ pub fn agent(sb: &Sandbox) -> ureq::Agent {
         .into()
 }
 
+/// A sandbox and an agent that trusts it.
+pub fn start() -> (Sandbox, ureq::Agent) {
+    let sb = Sandbox::start().expect("the sandbox starts");
+    let agent = agent(&sb);
+    (sb, agent)
+}
+
 fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
     let mut response = result.expect("the sandbox answers");
     let status = response.status().as_u16();
@@ -58,22 +67,49 @@ fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answ
     }
 }
 
-/// POST `body` with the given headers.
-pub fn post(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+/// One request of any method; `body` is sent as JSON when given.
+pub fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Answer {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    answer(match body {
+        Some(body) => agent.run(
+            request
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .expect("a request"),
+        ),
+        None => agent.run(request.body(()).expect("a request")),
+    })
+}
+
+fn post_request(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
     let mut request = agent.post(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    answer(request.send(body))
+    request
+}
+
+/// POST `body` with the given headers.
+pub fn post(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    answer(post_request(agent, url, headers).send(body))
 }
 
 /// POST without a body.
 pub fn post_empty(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = agent.post(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    answer(request.send_empty())
+    answer(post_request(agent, url, headers).send_empty())
 }
 
 pub fn get(agent: &ureq::Agent, url: &str) -> Answer {
@@ -87,6 +123,13 @@ pub fn raw_exchange(sb: &Sandbox, request: &[u8]) -> String {
     let mut out = Vec::new();
     stream.read_to_end(&mut out).expect("read until close");
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Asserts that none of `values` appears in `text` (error bodies name fields, not values).
+pub fn assert_no_values(text: &str, values: &[&str]) {
+    for v in values {
+        assert!(!text.contains(v), "{v:?} leaked into {text}");
+    }
 }
 
 pub const REQCHECK_AUTH: (&str, &str) = ("authorization", "Basic cmVxY2hlY2s6cmVxY2hlY2stc2VjcmV0");
