@@ -9,7 +9,7 @@ use args::{Options, Paginate};
 use clap::{ArgMatches, Command, CommandFactory};
 use common::doc::{Example, ToolDoc};
 use common::http::{Client, Request};
-use common::{Error, Exit, Result};
+use common::{Error, Result};
 use paging::{Page, Pager};
 use serde_json::Value;
 use std::io::Write;
@@ -51,16 +51,7 @@ pub const DOC: ToolDoc = ToolDoc {
         "Secrets are read from the environment or from files named there, never from flags, and never appear in messages. HTTPS certificates are verified against the system's CAs and --ca-file, with no flag to skip the check (exit 77); plain http:// is allowed only to loopback hosts, or with --insecure-plaintext. A Link header pointing to another origin is not followed, and redirects to another origin drop the credentials.",
         "Records are written to stdout only: never to stderr, and never in an error message, unless --show-values puts the start of a failed answer there.",
     ],
-    exit_codes: &[
-        Exit::Usage,
-        Exit::Data,
-        Exit::NoInput,
-        Exit::Unavailable,
-        Exit::Io,
-        Exit::TempFail,
-        Exit::NoPerm,
-        Exit::Config,
-    ],
+    exit_codes: common::http::doc::EXIT_CODES,
     extra_exit_summary: ", 69 refused by the server or too many pages, 77 TLS or login refused, 78 missing secret",
     other_exit_status: &[],
     broken_pipe: None,

@@ -1,7 +1,6 @@
 //! The man page beyond the flags: description, examples, auth, environment,
 //! security and exit status.
 
-use common::Exit;
 use common::doc::{Example, ToolDoc};
 
 pub const DOC: ToolDoc = ToolDoc {
@@ -55,16 +54,7 @@ pub const DOC: ToolDoc = ToolDoc {
         "TLS is rustls with the system's CAs, plus --ca-file. The certificate must chain to a trusted CA and name the host; there is no flag to skip the check, and a failed check is exit 77 with nothing sent. Plain http:// is refused (64) except to a loopback host (127.0.0.0/8, ::1, localhost) or with --insecure-plaintext, whose name says what it does. Credentials never follow a redirect to another host.",
         "Record content never reaches stderr: messages name the record number, the method, the URL without its query string and the status, never a body, unless --show-values. Files written with record content (--response, --save-dir) are created with mode 0600.",
     ],
-    exit_codes: &[
-        Exit::Usage,
-        Exit::Data,
-        Exit::NoInput,
-        Exit::Unavailable,
-        Exit::Io,
-        Exit::TempFail,
-        Exit::NoPerm,
-        Exit::Config,
-    ],
+    exit_codes: common::http::doc::EXIT_CODES,
     extra_exit_summary: ", 69 refused by the server, 77 login or TLS refused, 78 missing secret",
     other_exit_status: &[],
     broken_pipe: None,

@@ -1,6 +1,9 @@
 //! Man-page text every HTTP tool shares: the AUTH section (one entry per
-//! `--auth` scheme) and the ENVIRONMENT entries of the shared flags, so
-//! that http-post and http-get say the same thing in the same words.
+//! `--auth` scheme), the ENVIRONMENT entries of the shared flags and the
+//! exit codes of the shared client, so that http-post and http-get say the
+//! same thing in the same words.
+
+use crate::Exit;
 
 /// The entries of the AUTH section, for `ToolDoc::auth`.
 pub const AUTH: &[(&str, &str)] = &[
@@ -60,4 +63,19 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "SSL_CERT_FILE, SSL_CERT_DIR",
         "Where the system's trusted CA certificates are read from, when not in the usual places (/etc/ssl/certs). --ca-file adds to them.",
     ),
+];
+
+/// The exit codes of a tool built on the shared client, for
+/// `ToolDoc::exit_codes`: bad flags, bad input, an unreadable file, a
+/// refusal by the server, a local read or write failure, a temporary failure
+/// after retries, TLS or a login refused, and a missing secret.
+pub const EXIT_CODES: &[Exit] = &[
+    Exit::Usage,
+    Exit::Data,
+    Exit::NoInput,
+    Exit::Unavailable,
+    Exit::Io,
+    Exit::TempFail,
+    Exit::NoPerm,
+    Exit::Config,
 ];
