@@ -7,9 +7,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sandbox::{Fault, Options, Sandbox};
+use sandbox::{Fault, Sandbox};
 use serde_json::json;
-use support::{REQCHECK_AUTH, agent, get, post, post_empty, raw_exchange, start};
+use support::{REQCHECK_AUTH, agent, get, post, post_empty, raw_exchange, start, start_plain};
 
 fn heartbeat(sb: &Sandbox) -> String {
     format!("{}/reqcheck/heartbeat", sb.url())
@@ -258,11 +258,7 @@ fn one_connection_serves_several_requests() {
 
 #[test]
 fn plain_mode_serves_http_and_keeps_pipelined_requests_in_order() {
-    let sb = Sandbox::start_with(Options {
-        plain_http: true,
-        ..Default::default()
-    })
-    .unwrap();
+    let sb = start_plain();
     assert!(sb.url().starts_with("http://127.0.0.1:"));
     let auth = "Authorization: Basic cmVxY2hlY2s6cmVxY2hlY2stc2VjcmV0\r\n";
     let request = format!(
@@ -284,11 +280,7 @@ fn plain_mode_serves_http_and_keeps_pipelined_requests_in_order() {
 
 #[test]
 fn chunked_request_bodies_are_joined() {
-    let sb = Sandbox::start_with(Options {
-        plain_http: true,
-        ..Default::default()
-    })
-    .unwrap();
+    let sb = start_plain();
     let body = r#"{"patient_data":[]}"#;
     let (a, b) = body.split_at(7);
     let request = format!(
@@ -322,11 +314,7 @@ fn chunked_request_bodies_over_tls() {
 
 #[test]
 fn a_bad_request_head_is_400() {
-    let sb = Sandbox::start_with(Options {
-        plain_http: true,
-        ..Default::default()
-    })
-    .unwrap();
+    let sb = start_plain();
     let out = raw_exchange(&sb, b"NOT A REQUEST\r\n\r\n");
     assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
 }

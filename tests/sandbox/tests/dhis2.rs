@@ -42,6 +42,11 @@ fn event(uid: &str, org_unit: &str) -> Value {
     })
 }
 
+/// GET `url` with the one `authorization` header.
+fn get(agent: &ureq::Agent, url: &str, auth: (&str, &str)) -> Answer {
+    call(agent, "GET", url, &[auth], None)
+}
+
 fn tracker(sb: &Sandbox, agent: &ureq::Agent, query: &str, events: &[Value]) -> Answer {
     call(
         agent,
@@ -76,7 +81,7 @@ fn basic_auth_and_the_personal_access_token_are_accepted_and_nothing_else() {
     let (sb, agent) = start();
     let program = url(&sb, "/api/programs/SIPCAprg001");
     for auth in [BASIC, PAT] {
-        assert_eq!(call(&agent, "GET", &program, &[auth], None).status, 200);
+        assert_eq!(get(&agent, &program, auth).status, 200);
     }
     for headers in [
         vec![],
@@ -101,12 +106,10 @@ fn basic_auth_and_the_personal_access_token_are_accepted_and_nothing_else() {
 fn program_metadata_honours_fields() {
     let (sb, agent) = start();
     let fields = "programStages[id,name,programStageDataElements[compulsory,dataElement[name,valueType,id,optionSet[name,id,valueType,options[name,code]]]]]";
-    let answer = call(
+    let answer = get(
         &agent,
-        "GET",
         &url(&sb, &format!("/api/programs/SIPCAprg001?fields={fields}")),
-        &[BASIC],
-        None,
+        BASIC,
     );
     assert_eq!(answer.status, 200);
     let program = answer.json();
@@ -138,23 +141,10 @@ fn program_metadata_honours_fields() {
         assert!(types.contains(&t), "{t}");
     }
 
-    let whole = call(
-        &agent,
-        "GET",
-        &url(&sb, "/api/programs/SIPCAprg001.json"),
-        &[PAT],
-        None,
-    )
-    .json();
+    let whole = get(&agent, &url(&sb, "/api/programs/SIPCAprg001.json"), PAT).json();
     assert_eq!(whole["organisationUnits"].as_array().unwrap().len(), 3);
 
-    let missing = call(
-        &agent,
-        "GET",
-        &url(&sb, "/api/programs/NoSuchProg1"),
-        &[BASIC],
-        None,
-    );
+    let missing = get(&agent, &url(&sb, "/api/programs/NoSuchProg1"), BASIC);
     assert_eq!(missing.status, 404);
     assert_eq!(
         missing.json(),
@@ -184,8 +174,8 @@ fn an_async_import_is_a_job_that_must_be_polled_to_its_report() {
     assert_eq!(location, url(&sb, &format!("/api/tracker/jobs/{id}")));
 
     let report_url = format!("{location}/report");
-    assert_eq!(call(&agent, "GET", &report_url, &[BASIC], None).status, 404);
-    let first = call(&agent, "GET", &location, &[BASIC], None).json();
+    assert_eq!(get(&agent, &report_url, BASIC).status, 404);
+    let first = get(&agent, &location, BASIC).json();
     assert_eq!(first.as_array().unwrap().len(), 1);
     assert_eq!(first[0]["completed"], false);
     assert_eq!(first[0]["category"], "TRACKER_IMPORT_JOB");
@@ -195,7 +185,7 @@ fn an_async_import_is_a_job_that_must_be_polled_to_its_report() {
     loop {
         std::thread::sleep(Duration::from_millis(100));
         polls += 1;
-        let notes = call(&agent, "GET", &location, &[PAT], None).json();
+        let notes = get(&agent, &location, PAT).json();
         if notes
             .as_array()
             .unwrap()
@@ -209,7 +199,7 @@ fn an_async_import_is_a_job_that_must_be_polled_to_its_report() {
     }
     assert!(polls >= 3, "completed after {polls} polls");
 
-    let report = call(&agent, "GET", &report_url, &[BASIC], None);
+    let report = get(&agent, &report_url, BASIC);
     assert_eq!(report.status, 200);
     let report = report.json();
     assert_eq!(report["status"], "OK");
@@ -221,14 +211,7 @@ fn an_async_import_is_a_job_that_must_be_polled_to_its_report() {
     assert!(report.get("timingsStats").is_none());
     let objects = &report["bundleReport"]["typeReportMap"]["EVENT"]["objectReports"];
     assert_eq!(objects[1]["uid"], "EvtAsync002");
-    let full = call(
-        &agent,
-        "GET",
-        &format!("{report_url}?reportMode=FULL"),
-        &[BASIC],
-        None,
-    )
-    .json();
+    let full = get(&agent, &format!("{report_url}?reportMode=FULL"), BASIC).json();
     assert!(full["timingsStats"].is_object());
 
     let events = stored(&sb);
@@ -257,7 +240,7 @@ fn an_async_import_is_a_job_that_must_be_polled_to_its_report() {
         format!("/api/tracker/jobs/{}", "NoSuchJob01"),
         "/api/tracker/jobs/NoSuchJob01/report".into(),
     ] {
-        let answer = call(&agent, "GET", &url(&sb, &path), &[BASIC], None);
+        let answer = get(&agent, &url(&sb, &path), BASIC);
         assert_eq!(answer.status, 404);
         assert_eq!(answer.json()["httpStatusCode"], 404);
     }

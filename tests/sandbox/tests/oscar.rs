@@ -12,15 +12,24 @@ fn url(sb: &Sandbox, path: &str) -> String {
     format!("{}/oscar{path}", sb.url())
 }
 
-/// Signs in; returns the access-token, client and uid headers to send back.
-fn sign_in(sb: &Sandbox, agent: &ureq::Agent) -> Vec<(String, String)> {
-    let answer = call(
+/// POST `credentials` to the sign-in endpoint.
+fn post_sign_in(sb: &Sandbox, agent: &ureq::Agent, credentials: &Value) -> support::Answer {
+    call(
         agent,
         "POST",
         &url(sb, "/api/v1/admin_auth/sign_in"),
         &[],
-        Some(&json!({"email": "oscar@example.org", "password": "oscar-secret"})),
-    );
+        Some(credentials),
+    )
+}
+
+fn good_credentials() -> Value {
+    json!({"email": "oscar@example.org", "password": "oscar-secret"})
+}
+
+/// Signs in; returns the access-token, client and uid headers to send back.
+fn sign_in(sb: &Sandbox, agent: &ureq::Agent) -> Vec<(String, String)> {
+    let answer = post_sign_in(sb, agent, &good_credentials());
     assert_eq!(answer.status, 200);
     ["access-token", "client", "uid"]
         .iter()
@@ -40,6 +49,23 @@ fn send(
     call(agent, method, &url(sb, path), &headers, body)
 }
 
+/// POST a client to the upsert endpoint.
+fn post_client(
+    sb: &Sandbox,
+    agent: &ureq::Agent,
+    auth: &[(String, String)],
+    client: &Value,
+) -> support::Answer {
+    send(
+        sb,
+        agent,
+        auth,
+        "POST",
+        "/api/v1/organizations/clients/upsert/",
+        Some(client),
+    )
+}
+
 fn clients(sb: &Sandbox) -> Vec<Value> {
     sb.state("oscar")["clients"].as_array().cloned().unwrap()
 }
@@ -56,13 +82,7 @@ fn global_ids(answer: &Value) -> Vec<String> {
 #[test]
 fn sign_in_answers_with_the_devise_token_headers() {
     let (sb, agent) = start();
-    let answer = call(
-        &agent,
-        "POST",
-        &url(&sb, "/api/v1/admin_auth/sign_in"),
-        &[],
-        Some(&json!({"email": "oscar@example.org", "password": "oscar-secret"})),
-    );
+    let answer = post_sign_in(&sb, &agent, &good_credentials());
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("access-token").unwrap().len(), 22);
     assert_eq!(answer.header("client").unwrap().len(), 22);
@@ -76,13 +96,7 @@ fn sign_in_answers_with_the_devise_token_headers() {
         json!({"email": "oscar@example.org", "password": "wrong"}),
         json!({"email": "other@example.org", "password": "oscar-secret"}),
     ] {
-        let refused = call(
-            &agent,
-            "POST",
-            &url(&sb, "/api/v1/admin_auth/sign_in"),
-            &[],
-            Some(&bad),
-        );
+        let refused = post_sign_in(&sb, &agent, &bad);
         assert_eq!(refused.status, 401);
         assert_eq!(
             refused.json(),
@@ -117,18 +131,7 @@ fn every_other_endpoint_needs_the_three_headers_back() {
     wrong[0].1 = "AAAAAAAAAAAAAAAAAAAAAA".into();
     assert_eq!(send(&sb, &agent, &wrong, "GET", path, None).status, 401);
     let upsert = json!({"organization": {"external_id": "x", "organization_name": "cif"}});
-    assert_eq!(
-        send(
-            &sb,
-            &agent,
-            &wrong,
-            "POST",
-            "/api/v1/organizations/clients/upsert/",
-            Some(&upsert)
-        )
-        .status,
-        401
-    );
+    assert_eq!(post_client(&sb, &agent, &wrong, &upsert).status, 401);
     let links =
         json!({"data": [{"external_id": "x", "external_id_display": "x", "global_id": "y"}]});
     assert_eq!(
@@ -234,14 +237,7 @@ fn upsert_creates_then_updates_by_external_id_or_global_id() {
         "is_referred": true, "services": [{"uuid": "00b7078c-f989-4d23-af5c-4712232aab6c", "name": "Community social work"}],
         "transaction_id": "tx-1"
     }});
-    let created = send(
-        &sb,
-        &agent,
-        &auth,
-        "POST",
-        "/api/v1/organizations/clients/upsert/",
-        Some(&referral),
-    );
+    let created = post_client(&sb, &agent, &auth, &referral);
     assert_eq!(created.status, 200, "{}", created.body);
     let created = created.json();
     assert_eq!(
@@ -269,15 +265,7 @@ fn upsert_creates_then_updates_by_external_id_or_global_id() {
     // By global id, with a new external id.
     let by_global = json!({"organization": {"global_id": global_id, "external_id": "other-external",
                                             "organization_name": "cif", "family_name": "Changed"}});
-    let answer = send(
-        &sb,
-        &agent,
-        &auth,
-        "POST",
-        "/api/v1/organizations/clients/upsert/",
-        Some(&by_global),
-    )
-    .json();
+    let answer = post_client(&sb, &agent, &auth, &by_global).json();
     assert_eq!(answer["external_id"], "other-external");
     let all = clients(&sb);
     assert_eq!(all.len(), before + 1);
@@ -305,28 +293,14 @@ fn upsert_creates_then_updates_by_external_id_or_global_id() {
     assert_eq!(global_ids(&since.json()), [global_id]);
 
     let no_org_name = json!({"organization": {"external_id": "e-2"}});
-    let refused = send(
-        &sb,
-        &agent,
-        &auth,
-        "POST",
-        "/api/v1/organizations/clients/upsert/",
-        Some(&no_org_name),
-    );
+    let refused = post_client(&sb, &agent, &auth, &no_org_name);
     assert_eq!(refused.status, 422);
     assert_eq!(
         refused.json(),
         json!({"data": {"message": "Record error. Please check OSCaR logs for details."}})
     );
     let bad_date = json!({"organization": {"external_id": "e-3", "organization_name": "cif", "date_of_birth": "01/02/2015"}});
-    let refused = send(
-        &sb,
-        &agent,
-        &auth,
-        "POST",
-        "/api/v1/organizations/clients/upsert/",
-        Some(&bad_date),
-    );
+    let refused = post_client(&sb, &agent, &auth, &bad_date);
     assert_eq!(refused.status, 422);
     assert_eq!(
         refused.json(),

@@ -19,25 +19,54 @@ fn login_body() -> Value {
     json!({"user": {"user_name": "primero_user", "password": "primero-secret"}})
 }
 
-/// Logs in and returns the `Authorization` header value to send back.
-fn login(sb: &Sandbox, agent: &ureq::Agent) -> String {
-    let answer = call(
+/// POST `credentials` to the token endpoint, with `headers`.
+fn post_login(
+    sb: &Sandbox,
+    agent: &ureq::Agent,
+    headers: &[(&str, &str)],
+    credentials: &Value,
+) -> support::Answer {
+    call(
         agent,
         "POST",
         &url(sb, "/api/v2/tokens"),
-        &[],
-        Some(&login_body()),
-    );
+        headers,
+        Some(credentials),
+    )
+}
+
+/// Logs in and returns the `Authorization` header value to send back.
+fn login(sb: &Sandbox, agent: &ureq::Agent) -> String {
+    let answer = post_login(sb, agent, &[], &login_body());
     assert_eq!(answer.status, 200);
     answer.header("authorization").unwrap().to_string()
 }
 
-fn list(sb: &Sandbox, agent: &ureq::Agent, auth: &str, query: &str) -> Value {
-    let answer = call(
+/// One request to `path` with the `Authorization` header `auth`.
+fn send(
+    sb: &Sandbox,
+    agent: &ureq::Agent,
+    auth: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> support::Answer {
+    call(
         agent,
-        "GET",
-        &url(sb, &format!("/api/v2/cases?{query}")),
+        method,
+        &url(sb, path),
         &[("authorization", auth)],
+        body,
+    )
+}
+
+fn list(sb: &Sandbox, agent: &ureq::Agent, auth: &str, query: &str) -> Value {
+    let answer = send(
+        sb,
+        agent,
+        auth,
+        "GET",
+        &format!("/api/v2/cases?{query}"),
         None,
     );
     assert_eq!(answer.status, 200, "{query}: {}", answer.body);
@@ -46,6 +75,11 @@ fn list(sb: &Sandbox, agent: &ureq::Agent, auth: &str, query: &str) -> Value {
 
 fn stored(sb: &Sandbox) -> Vec<Value> {
     sb.state("primero")["cases"].as_array().cloned().unwrap()
+}
+
+/// The stored case with this id.
+fn stored_case(sb: &Sandbox, id: &str) -> Value {
+    stored(sb).into_iter().find(|c| c["id"] == id).unwrap()
 }
 
 fn ids(page: &Value) -> Vec<String> {
@@ -60,13 +94,7 @@ fn ids(page: &Value) -> Vec<String> {
 #[test]
 fn login_puts_the_token_in_the_header_and_by_default_in_the_body() {
     let (sb, agent) = start();
-    let answer = call(
-        &agent,
-        "POST",
-        &url(&sb, "/api/v2/tokens"),
-        &[],
-        Some(&login_body()),
-    );
+    let answer = post_login(&sb, &agent, &[], &login_body());
     assert_eq!(answer.status, 200);
     let header = answer.header("authorization").unwrap();
     let token = header.strip_prefix("Bearer ").unwrap();
@@ -75,12 +103,11 @@ fn login_puts_the_token_in_the_header_and_by_default_in_the_body() {
     assert_eq!(body["user_name"], "primero_user");
     assert_eq!(body["token"], token);
 
-    let header_only = call(
+    let header_only = post_login(
+        &sb,
         &agent,
-        "POST",
-        &url(&sb, "/api/v2/tokens"),
         &[("x-sandbox-token-in-body", "false")],
-        Some(&login_body()),
+        &login_body(),
     );
     assert_eq!(header_only.status, 200);
     assert!(header_only.json().get("token").is_none());
@@ -93,7 +120,7 @@ fn login_puts_the_token_in_the_header_and_by_default_in_the_body() {
         json!({"user": {"user_name": "someone", "password": "primero-secret"}}),
         json!({}),
     ] {
-        let refused = call(&agent, "POST", &url(&sb, "/api/v2/tokens"), &[], Some(&bad));
+        let refused = post_login(&sb, &agent, &[], &bad);
         assert_eq!(refused.status, 401);
         assert_eq!(
             refused.json(),
@@ -130,13 +157,7 @@ fn cases_need_a_valid_unexpired_token() {
     );
     assert_eq!(post.status, 401);
 
-    let short = call(
-        &agent,
-        "POST",
-        &url(&sb, "/api/v2/tokens"),
-        &[("x-sandbox-token-ttl", "1")],
-        Some(&login_body()),
-    );
+    let short = post_login(&sb, &agent, &[("x-sandbox-token-ttl", "1")], &login_body());
     let auth = short.header("authorization").unwrap().to_string();
     assert_eq!(
         call(&agent, "GET", &cases, &[("authorization", &auth)], None).status,
@@ -282,11 +303,12 @@ fn create_sets_server_fields_and_a_duplicate_id_is_a_409() {
     let (sb, agent) = start();
     let auth = login(&sb, &agent);
     let before = stored(&sb).len();
-    let answer = call(
+    let answer = send(
+        &sb,
         &agent,
+        &auth,
         "POST",
-        &url(&sb, "/api/v2/cases"),
-        &[("authorization", &auth)],
+        "/api/v2/cases",
         Some(&json!({"data": {
             "name_first": "New", "name_last": "Synthetic", "sex": "female", "age": 7,
             "date_of_birth": "2017-01-01", "oscar_number": "01SYNTESTNEWCASE0000000000",
@@ -308,36 +330,25 @@ fn create_sets_server_fields_and_a_duplicate_id_is_a_409() {
             .iter()
             .any(|c| c["id"] == id && c["name_first"] == "New")
     );
-    let shown = call(
+    let shown = send(
+        &sb,
         &agent,
+        &auth,
         "GET",
-        &url(&sb, &format!("/api/v2/cases/{id}")),
-        &[("authorization", &auth)],
+        &format!("/api/v2/cases/{id}"),
         None,
     );
     assert_eq!(shown.json()["data"]["case_id"], case_id);
 
     let with_id =
         json!({"data": {"id": "7b0a4ad0-0000-4000-8000-000000000001", "name_first": "Given"}});
-    let created = call(
-        &agent,
-        "POST",
-        &url(&sb, "/api/v2/cases"),
-        &[("authorization", &auth)],
-        Some(&with_id),
-    );
+    let created = send(&sb, &agent, &auth, "POST", "/api/v2/cases", Some(&with_id));
     assert_eq!(created.status, 200);
     assert_eq!(
         created.json()["data"]["id"],
         "7b0a4ad0-0000-4000-8000-000000000001"
     );
-    let duplicate = call(
-        &agent,
-        "POST",
-        &url(&sb, "/api/v2/cases"),
-        &[("authorization", &auth)],
-        Some(&with_id),
-    );
+    let duplicate = send(&sb, &agent, &auth, "POST", "/api/v2/cases", Some(&with_id));
     assert_eq!(duplicate.status, 409);
     assert_eq!(
         duplicate.json(),
@@ -346,11 +357,12 @@ fn create_sets_server_fields_and_a_duplicate_id_is_a_409() {
     );
     assert_eq!(stored(&sb).len(), before + 2);
 
-    let no_data = call(
+    let no_data = send(
+        &sb,
         &agent,
+        &auth,
         "POST",
-        &url(&sb, "/api/v2/cases"),
-        &[("authorization", &auth)],
+        "/api/v2/cases",
         Some(&json!({"child": {}})),
     );
     assert_eq!(no_data.status, 422);
@@ -365,13 +377,7 @@ fn patch_merges_fields_and_subform_rows_and_deletes_marked_rows() {
         {"unique_id": "row-1", "service_type": "counselling", "service_implemented": "not_implemented"},
         {"unique_id": "row-2", "service_type": "education"}
     ]}});
-    let created = call(
-        &agent,
-        "POST",
-        &url(&sb, "/api/v2/cases"),
-        &[("authorization", &auth)],
-        Some(&create),
-    );
+    let created = send(&sb, &agent, &auth, "POST", "/api/v2/cases", Some(&create));
     let id = created.json()["data"]["id"].as_str().unwrap().to_string();
     let stamp = created.json()["data"]["last_updated_at"].clone();
     std::thread::sleep(Duration::from_millis(5));
@@ -381,18 +387,16 @@ fn patch_merges_fields_and_subform_rows_and_deletes_marked_rows() {
         {"unique_id": "row-2", "_delete": true},
         {"unique_id": "row-3", "service_type": "medical_support"}
     ]}});
-    let answer = call(
+    let answer = send(
+        &sb,
         &agent,
+        &auth,
         "PATCH",
-        &url(&sb, &format!("/api/v2/cases/{id}")),
-        &[("authorization", &auth)],
+        &format!("/api/v2/cases/{id}"),
         Some(&patch),
     );
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let case = stored(&sb)
-        .into_iter()
-        .find(|c| c["id"] == id.as_str())
-        .unwrap();
+    let case = stored_case(&sb, &id);
     assert_eq!(case["name_first"], "Patched");
     assert_eq!(case["sex"], "male");
     assert_ne!(case["last_updated_at"], stamp);
@@ -405,11 +409,12 @@ fn patch_merges_fields_and_subform_rows_and_deletes_marked_rows() {
     );
     assert_eq!(answer.json()["data"], case);
 
-    let missing = call(
+    let missing = send(
+        &sb,
         &agent,
+        &auth,
         "PATCH",
-        &url(&sb, "/api/v2/cases/no-such-case"),
-        &[("authorization", &auth)],
+        "/api/v2/cases/no-such-case",
         Some(&patch),
     );
     assert_eq!(missing.status, 404);
@@ -419,11 +424,12 @@ fn patch_merges_fields_and_subform_rows_and_deletes_marked_rows() {
     );
 
     let invalid = json!({"data": {"age": 140, "sex": "boy", "date_of_birth": "13/06/2005", "name_first": "Kept?"}});
-    let refused = call(
+    let refused = send(
+        &sb,
         &agent,
+        &auth,
         "PATCH",
-        &url(&sb, &format!("/api/v2/cases/{id}")),
-        &[("authorization", &auth)],
+        &format!("/api/v2/cases/{id}"),
         Some(&invalid),
     );
     assert_eq!(refused.status, 422);
@@ -434,20 +440,18 @@ fn patch_merges_fields_and_subform_rows_and_deletes_marked_rows() {
                            "detail": ["/age", "/sex", "/date_of_birth"]}]})
     );
     assert_no_values(&refused.body, &["140", "boy", "13/06/2005", "Kept?"]);
-    let case = stored(&sb)
-        .into_iter()
-        .find(|c| c["id"] == id.as_str())
-        .unwrap();
+    let case = stored_case(&sb, &id);
     assert_eq!(
         case["name_first"], "Patched",
         "a refused PATCH changes nothing"
     );
 
-    let bad_create = call(
+    let bad_create = send(
+        &sb,
         &agent,
+        &auth,
         "POST",
-        &url(&sb, "/api/v2/cases"),
-        &[("authorization", &auth)],
+        "/api/v2/cases",
         Some(&json!({"data": {"age": "seven"}})),
     );
     assert_eq!(bad_create.status, 422);

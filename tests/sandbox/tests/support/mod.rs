@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use sandbox::Sandbox;
+use sandbox::{Options, Sandbox};
 use serde_json::Value;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
@@ -49,6 +49,15 @@ pub fn start() -> (Sandbox, ureq::Agent) {
     let sb = Sandbox::start().expect("the sandbox starts");
     let agent = agent(&sb);
     (sb, agent)
+}
+
+/// A sandbox serving plain HTTP, for requests written byte by byte.
+pub fn start_plain() -> Sandbox {
+    Sandbox::start_with(Options {
+        plain_http: true,
+        ..Default::default()
+    })
+    .expect("the sandbox starts")
 }
 
 fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
