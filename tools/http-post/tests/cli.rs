@@ -593,6 +593,15 @@ fn primero_case(key: &str, oscar_number: &str, name: &str) -> String {
     .to_string()
 }
 
+/// NDJSON of [`primero_case`]s: (key, oscar number, first name) each.
+fn primero_cases(cases: &[(&str, &str, &str)]) -> String {
+    let lines: Vec<String> = cases
+        .iter()
+        .map(|(key, oscar_number, name)| primero_case(key, oscar_number, name))
+        .collect();
+    lines.join("\n")
+}
+
 /// Primero's cases in the sandbox: where they are created, and the flags
 /// of an upsert by oscar number (a lookup, then a PATCH of the match).
 struct Cases {
@@ -656,24 +665,23 @@ fn primero_upsert_by_lookup_creates_updates_and_refuses_two_matches() {
     let (sb, wrk) = start();
     let cases = Cases::of(&sb);
     // Two cases share an oscar number: made first, with plain --each.
-    let twins = [
-        primero_case("T1", "TWIN0000000000000000000000", "Ana"),
-        primero_case("T2", "TWIN0000000000000000000000", "Ana"),
-    ];
+    let twins = primero_cases(&[
+        ("T1", "TWIN0000000000000000000000", "Ana"),
+        ("T2", "TWIN0000000000000000000000", "Ana"),
+    ]);
     ok(&http_post(
         &wrk,
         Some(&sb),
         &cases.each(&[]),
         &primero_env(),
-        &twins.join("\n"),
+        &twins,
     ));
     let seeded = "01ED6NGKY1NVK3VDWXKR0S2XX5";
-    let input = [
-        primero_case("K1", seeded, "Updated"),
-        primero_case("K2", "NEW00000000000000000000000", "Created"),
-        primero_case("K3", "TWIN0000000000000000000000", "Ana"),
-    ]
-    .join("\n");
+    let input = primero_cases(&[
+        ("K1", seeded, "Updated"),
+        ("K2", "NEW00000000000000000000000", "Created"),
+        ("K3", "TWIN0000000000000000000000", "Ana"),
+    ]);
     let run = http_post(
         &wrk,
         Some(&sb),
@@ -761,11 +769,7 @@ fn an_upsert_retried_after_a_timeout_starts_again_from_the_lookup() {
 fn primero_reads_a_header_only_token_and_a_wrong_password_stops_at_the_login() {
     let (sb, wrk) = start();
     let cases = Cases::of(&sb);
-    let input = [
-        primero_case("A", "HDR1", "One"),
-        primero_case("B", "HDR2", "Two"),
-    ]
-    .join("\n");
+    let input = primero_cases(&[("A", "HDR1", "One"), ("B", "HDR2", "Two")]);
     let run1 = http_post(
         &wrk,
         Some(&sb),
@@ -806,11 +810,7 @@ fn primero_reads_a_header_only_token_and_a_wrong_password_stops_at_the_login() {
 fn primero_token_expiry_mid_run_logs_in_once_more_and_replays() {
     let (sb, wrk) = start();
     let cases = Cases::of(&sb);
-    let input = [
-        primero_case("E1", "EXP1", "Exp"),
-        primero_case("E2", "EXP2", "Exp"),
-    ]
-    .join("\n");
+    let input = primero_cases(&[("E1", "EXP1", "Exp"), ("E2", "EXP2", "Exp")]);
     // One-second tokens; the first create is held past its token's end.
     delay_next_create(&sb, 1200);
     let run = http_post(
@@ -1043,11 +1043,7 @@ fn bearer_and_dhis2_token_headers_and_their_refusals() {
 fn dry_run_sends_nothing_needs_no_secret_and_redacts() {
     let (sb, wrk) = start();
     let cases = Cases::of(&sb);
-    let input = [
-        primero_case("K1", "DRY1", "Dry"),
-        primero_case("K2", "DRY2", "Run"),
-    ]
-    .join("\n");
+    let input = primero_cases(&[("K1", "DRY1", "Dry"), ("K2", "DRY2", "Run")]);
     let run = http_post(
         &wrk,
         Some(&sb),
