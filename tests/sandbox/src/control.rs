@@ -237,6 +237,15 @@ pub fn handle(log: &Log, apis: &[Box<dyn Api>], req: &Request) -> Response {
             apis.iter().for_each(|a| a.reset());
             Response::json(200, &json!({"reset": true}))
         }
-        _ => Response::json(404, &json!({"error": "no control endpoint at this path"})),
+        _ => api_control(apis, req).unwrap_or_else(|| {
+            Response::json(404, &json!({"error": "no control endpoint at this path"}))
+        }),
     }
+}
+
+/// `/_sandbox/{api}/{action}`: the API's own control actions.
+fn api_control(apis: &[Box<dyn Api>], req: &Request) -> Option<Response> {
+    let (name, action) = req.path.strip_prefix('/')?.split_once('/')?;
+    let api = apis.iter().find(|a| a.name() == name)?;
+    api.control(action, req)
 }

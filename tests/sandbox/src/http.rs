@@ -128,6 +128,11 @@ pub trait Api: Send + Sync {
     fn state(&self) -> Value;
     /// Back to the seed.
     fn reset(&self);
+    /// An API-specific control action, `POST /_sandbox/{name}/{action}` (`req.path` is
+    /// "/{name}/{action}"); None when the API has no such action (a 404).
+    fn control(&self, _action: &str, _req: &Request) -> Option<Response> {
+        None
+    }
 }
 
 /// Decodes a query string or form body: '+' is a space, %XX a byte.

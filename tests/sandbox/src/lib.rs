@@ -1,5 +1,5 @@
 //! The sandbox: an HTTPS stand-in for the SaaS APIs of APIS.md (ReqCheck, ReportStream,
-//! dhis2, Primero, OSCaR), with fault injection, for the tools' tests and the demo.
+//! dhis2, Primero, OSCaR, Box), with fault injection, for the tools' tests and the demo.
 //!
 //! ```no_run
 //! let sb = sandbox::Sandbox::start()?;
@@ -141,6 +141,73 @@ impl Sandbox {
     /// The names of the APIs served, in URL-prefix order.
     pub fn api_names(&self) -> Vec<&'static str> {
         self.shared.apis.iter().map(|a| a.name()).collect()
+    }
+
+    /// Same as `POST /_sandbox/{api}/{action}` with a JSON body: the status and JSON answer,
+    /// or None when the API has no such action.
+    pub fn control(
+        &self,
+        api: &str,
+        action: &str,
+        body: &serde_json::Value,
+    ) -> Option<(u16, serde_json::Value)> {
+        let api = self.shared.apis.iter().find(|a| a.name() == api)?;
+        let request = Request {
+            method: "POST".into(),
+            path: format!("/{}/{action}", api.name()),
+            raw_query: String::new(),
+            query: Vec::new(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+            base_url: format!("{}/_sandbox", self.url),
+            host: format!("127.0.0.1:{}", self.addr.port()),
+        };
+        let response = api.control(action, &request)?;
+        let answer = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
+        Some((response.status, answer))
+    }
+
+    /// Box: every token issued so far (and the developer token) answers 401 from now on.
+    pub fn box_expire_tokens(&self) {
+        let _ = self.control("box", "expire-tokens", &serde_json::json!({}));
+    }
+
+    /// Box: registers an app (or adds a public key to a known client id); Err says why not.
+    pub fn box_register_app(&self, app: &apis::boxapi::BoxApp) -> Result<(), String> {
+        let body = serde_json::to_value(app).map_err(|e| e.to_string())?;
+        match self.control("box", "apps", &body) {
+            Some((201, _)) => Ok(()),
+            Some((_, answer)) => Err(answer["error"].as_str().unwrap_or("refused").to_string()),
+            None => Err("no Box control action".into()),
+        }
+    }
+
+    /// Box: a folder made directly in the store (no token needed); its id, or Err why not.
+    pub fn box_add_folder(&self, parent_id: &str, name: &str) -> Result<String, String> {
+        let body = serde_json::json!({"parent_id": parent_id, "name": name});
+        box_created(self.control("box", "folders", &body))
+    }
+
+    /// Box: a file made directly in the store (no token needed); its id, or Err why not.
+    pub fn box_add_file(
+        &self,
+        parent_id: &str,
+        name: &str,
+        content: &[u8],
+    ) -> Result<String, String> {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(content);
+        let body =
+            serde_json::json!({"parent_id": parent_id, "name": name, "content_base64": encoded});
+        box_created(self.control("box", "files", &body))
+    }
+}
+
+fn box_created(answer: Option<(u16, serde_json::Value)>) -> Result<String, String> {
+    match answer {
+        Some((201, answer)) => Ok(answer["id"].as_str().unwrap_or_default().to_string()),
+        Some((_, answer)) => Err(answer["error"].as_str().unwrap_or("refused").to_string()),
+        None => Err("no Box control action".into()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Serve the stand-in SaaS APIs (ReqCheck, ReportStream, dhis2, Primero, OSCaR) on 127.0.0.1.
+/// Serve the stand-in SaaS APIs (ReqCheck, ReportStream, dhis2, Primero, OSCaR, Box) on 127.0.0.1.
 #[derive(Debug, Parser)]
 #[command(name = "sandbox", version)]
 struct Args {

@@ -1,5 +1,6 @@
 //! The stand-in APIs. To add one: a module with a type that implements `Api`, listed in `all`.
 
+pub mod boxapi;
 pub mod dhis2;
 pub mod oscar;
 pub mod primero;
@@ -17,5 +18,6 @@ pub fn all() -> Vec<Box<dyn Api>> {
         Box::new(dhis2::Dhis2::new()),
         Box::new(primero::Primero::new()),
         Box::new(oscar::Oscar::new()),
+        Box::new(boxapi::BoxCom::new()),
     ]
 }

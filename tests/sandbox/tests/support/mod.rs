@@ -32,6 +32,15 @@ impl Answer {
 
 /// An agent that trusts the sandbox's CA and keeps connections alive.
 pub fn agent(sb: &Sandbox) -> ureq::Agent {
+    agent_with_redirects(sb, 10)
+}
+
+/// The same that hands back redirects instead of following them.
+pub fn agent_without_redirects(sb: &Sandbox) -> ureq::Agent {
+    agent_with_redirects(sb, 0)
+}
+
+fn agent_with_redirects(sb: &Sandbox, max_redirects: u32) -> ureq::Agent {
     let pem = std::fs::read(sb.ca_file()).expect("the CA file is readable");
     let ca = Certificate::from_pem(&pem).expect("the CA file is PEM");
     let tls = TlsConfig::builder()
@@ -40,6 +49,7 @@ pub fn agent(sb: &Sandbox) -> ureq::Agent {
     ureq::Agent::config_builder()
         .tls_config(tls)
         .http_status_as_error(false)
+        .max_redirects(max_redirects)
         .build()
         .into()
 }
@@ -97,6 +107,21 @@ pub fn call(
         ),
         None => agent.run(request.body(()).expect("a request")),
     })
+}
+
+/// One request of any method with a raw body.
+pub fn send(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    answer(agent.run(request.body(body.to_vec()).expect("a request")))
 }
 
 fn post_request(

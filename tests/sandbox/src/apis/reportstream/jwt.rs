@@ -20,7 +20,7 @@ pub(super) fn sender_key() -> Vec<u8> {
 }
 
 /// SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE, subjectPublicKey BIT STRING }
-fn spki_to_pkcs1(spki: &[u8]) -> Option<&[u8]> {
+pub(crate) fn spki_to_pkcs1(spki: &[u8]) -> Option<&[u8]> {
     let (0x30, outer, _) = der_item(spki)? else {
         return None;
     };

@@ -1,7 +1,7 @@
 //! ReportStream: a token for a signed client assertion, and CSV reports checked
 //! against the sender's column list and code maps.
 
-mod jwt;
+pub(crate) mod jwt;
 mod report;
 
 pub use report::COLUMNS;
