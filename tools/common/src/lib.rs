@@ -14,6 +14,8 @@ pub mod ndjson;
 pub mod retry;
 pub mod secret;
 
+#[cfg(feature = "box")]
+pub mod boxapi;
 #[cfg(feature = "csv")]
 pub mod csv;
 #[cfg(feature = "db")]

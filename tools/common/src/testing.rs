@@ -185,6 +185,21 @@ pub const HTTP_VARS: &[&str] = &[
     "SSL_CERT_DIR",
 ];
 
+/// What the Box tools (box-put, box-get) read from the environment: their
+/// tests remove these from the tool's environment, with [`HTTP_VARS`].
+pub const BOX_VARS: &[&str] = &[
+    "BOX_CONFIG",
+    "BOX_CLIENT_ID",
+    "BOX_CLIENT_SECRET",
+    "BOX_CLIENT_SECRET_FILE",
+    "BOX_SUBJECT_TYPE",
+    "BOX_SUBJECT_ID",
+    "BOX_TOKEN",
+    "BOX_TOKEN_FILE",
+    "BOX_API_URL",
+    "BOX_UPLOAD_URL",
+];
+
 /// The workspace's `tests/fixtures` folder.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")

@@ -128,6 +128,29 @@ pub struct HttpArgs {
     )]
     pub headers: Vec<String>,
 
+    /// TLS trust, timeouts and retries (shared with the Box tools).
+    #[command(flatten)]
+    pub transport: TransportArgs,
+
+    /// The User-Agent header. Default: TOOL/VERSION.
+    #[arg(long, value_name = "TEXT", help_heading = "HTTP")]
+    pub user_agent: Option<String>,
+
+    /// Allow plain http:// to hosts other than loopback: secrets and
+    /// records then cross the network in clear.
+    #[arg(long, help_heading = "HTTP")]
+    pub insecure_plaintext: bool,
+
+    /// Put the start of the response body in error messages (for debugging
+    /// on a safe machine: it may hold record content).
+    #[arg(long, help_heading = "HTTP")]
+    pub show_values: bool,
+}
+
+/// The transport flags of every HTTP tool, the Box tools included: TLS
+/// trust, timeouts and retries.
+#[derive(clap::Args, Clone, Debug)]
+pub struct TransportArgs {
     /// Also trust the CA certificates in FILE (PEM), on top of the system's.
     #[arg(long, value_name = "FILE", help_heading = "HTTP")]
     pub ca_file: Option<PathBuf>,
@@ -151,20 +174,6 @@ pub struct HttpArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..),
           help_heading = "HTTP")]
     pub max_time: Option<u64>,
-
-    /// The User-Agent header. Default: TOOL/VERSION.
-    #[arg(long, value_name = "TEXT", help_heading = "HTTP")]
-    pub user_agent: Option<String>,
-
-    /// Allow plain http:// to hosts other than loopback: secrets and
-    /// records then cross the network in clear.
-    #[arg(long, help_heading = "HTTP")]
-    pub insecure_plaintext: bool,
-
-    /// Put the start of the response body in error messages (for debugging
-    /// on a safe machine: it may hold record content).
-    #[arg(long, help_heading = "HTTP")]
-    pub show_values: bool,
 }
 
 /// Parse `-H 'Name: value'` into a name and a value. The value is never

@@ -106,6 +106,21 @@ impl Auth {
         })
     }
 
+    /// No scheme: for a client whose token comes from a [`super::TokenSource`].
+    pub fn none() -> Auth {
+        Auth {
+            scheme: AuthScheme::None,
+            user_env: String::new(),
+            password_env: String::new(),
+            token_env: String::new(),
+            private_key: None,
+            client_id: None,
+            scope: None,
+            login_url: None,
+            session: Mutex::new(None),
+        }
+    }
+
     /// Read the scheme's secrets now, so that a missing one is exit 78
     /// before anything is sent.
     pub fn check_secrets(&self) -> Result<()> {
@@ -175,6 +190,10 @@ impl Client {
         let auth = &self.auth;
         let token = || secret::from_env(&auth.token_env);
         let one = |name: &str, value: String| Ok(vec![(name.to_string(), Secret::new(value))]);
+        if let Some(source) = &self.token_source {
+            let token = source.token(self)?;
+            return one("authorization", format!("Bearer {}", token.expose()));
+        }
         match auth.scheme {
             AuthScheme::None => Ok(Vec::new()),
             AuthScheme::Basic => {

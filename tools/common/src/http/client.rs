@@ -1,12 +1,29 @@
 //! The client: one ureq agent for the run, the shared flags checked, and
 //! the --dry-run description of a request.
 
-use super::args::{AuthScheme, HttpArgs, parse_header};
+use super::args::{AuthScheme, HttpArgs, TransportArgs, parse_header};
 use super::{DEFAULT_MAX_RESPONSE_BYTES, Request, auth, redacted, tls, url};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
+use crate::secret::Secret;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Where a client built with [`Client::with_token_source`] gets its bearer
+/// token: an API's own grant (the Box app's JWT or client credentials),
+/// fetched when first needed and held for the run.
+pub trait TokenSource: Send + Sync {
+    /// The token for `Authorization: Bearer`, fetched when none is held.
+    /// A fetch sends its request with [`Client::send_without_auth`]; a
+    /// refused grant is its own error (exit 77), never retried.
+    fn token(&self, client: &Client) -> Result<Secret>;
+
+    /// A request was answered 401: drop the token held. True when another
+    /// can be fetched, and the request is then sent once more; false for a
+    /// fixed token, whose 401 is final.
+    fn forget(&self) -> bool;
+}
 
 /// The client: one agent for every request of the run.
 pub struct Client {
@@ -18,6 +35,9 @@ pub struct Client {
     pub(super) insecure_plaintext: bool,
     pub(super) show_values: bool,
     pub(super) max_response_bytes: u64,
+    /// --timeout: a request's limit, or each read's and write's in a long transfer.
+    pub(super) timeout: Duration,
+    pub(super) token_source: Option<Arc<dyn TokenSource>>,
 }
 
 impl fmt::Debug for Client {
@@ -27,6 +47,7 @@ impl fmt::Debug for Client {
             .field("auth", &self.auth)
             .field("headers", &redacted(&self.headers))
             .field("policy", &self.policy)
+            .field("token_source", &self.token_source.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -42,11 +63,39 @@ impl Client {
             .map(|h| parse_header(h))
             .collect::<Result<Vec<_>>>()?;
         let auth = auth::Auth::new(args)?;
+        let mut client = Client::build(tool, &args.transport, auth, args.user_agent.as_deref())?;
+        client.headers = headers;
+        client.insecure_plaintext = args.insecure_plaintext;
+        client.show_values = args.show_values;
+        Ok(client)
+    }
+
+    /// A client for an API with its own token grant: the transport flags
+    /// only, and `Authorization: Bearer` from `source` on every request
+    /// except those of [`Client::send_without_auth`]. A 401 asks the
+    /// source to forget its token, then the request is sent once more with
+    /// a new one (when the source can fetch one).
+    pub fn with_token_source(
+        tool: &'static str,
+        args: &TransportArgs,
+        source: Arc<dyn TokenSource>,
+    ) -> Result<Client> {
+        let mut client = Client::build(tool, args, auth::Auth::none(), None)?;
+        client.token_source = Some(source);
+        Ok(client)
+    }
+
+    fn build(
+        tool: &'static str,
+        args: &TransportArgs,
+        auth: auth::Auth,
+        user_agent: Option<&str>,
+    ) -> Result<Client> {
         let tls = tls::config(args.ca_file.as_deref())?;
-        let user_agent = args
-            .user_agent
-            .clone()
-            .unwrap_or_else(|| format!("{tool}/{}", env!("CARGO_PKG_VERSION")));
+        let user_agent = user_agent.map_or_else(
+            || format!("{tool}/{}", env!("CARGO_PKG_VERSION")),
+            str::to_string,
+        );
         let config = ureq::Agent::config_builder()
             .tls_config(tls)
             .http_status_as_error(false)
@@ -65,12 +114,19 @@ impl Client {
             tool,
             agent: ureq::Agent::new_with_config(config),
             auth,
-            headers,
+            headers: Vec::new(),
             policy,
-            insecure_plaintext: args.insecure_plaintext,
-            show_values: args.show_values,
+            insecure_plaintext: false,
+            show_values: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            timeout: Duration::from_secs(args.timeout),
+            token_source: None,
         })
+    }
+
+    /// The tool's name, for its warnings.
+    pub fn tool(&self) -> &'static str {
+        self.tool
     }
 
     /// Refuse answers larger than `bytes` (exit 69).
@@ -123,11 +179,12 @@ impl Client {
     pub fn describe(&self, request: &Request) -> String {
         let mut headers = redacted(&self.headers);
         headers.extend(redacted(&request.headers));
-        headers.extend(
+        let auth_names = if self.token_source.is_some() {
+            &["authorization"][..]
+        } else {
             auth::header_names(self.auth.scheme)
-                .iter()
-                .map(|name| format!("{name}: ***")),
-        );
+        };
+        headers.extend(auth_names.iter().map(|name| format!("{name}: ***")));
         let url = match request.url.split_once('?') {
             Some((_, query)) => {
                 let names: Vec<&str> = query

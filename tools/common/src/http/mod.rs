@@ -20,11 +20,12 @@ mod tls;
 pub mod url;
 
 pub use crate::retry::Attempt;
-pub use args::{AuthScheme, HttpArgs, parse_header};
+pub use args::{AuthScheme, HttpArgs, TransportArgs, parse_header};
 pub use auth::{load_rsa_key, sign_client_assertion};
-pub use client::Client;
+pub use client::{Client, TokenSource};
 pub use response::{
-    Response, is_retryable_status, is_sensitive_header, parse_retry_after, redacted, status_exit,
+    Response, StreamedResponse, is_retryable_status, is_sensitive_header, parse_retry_after,
+    redacted, status_exit,
 };
 
 use std::fmt;
@@ -91,6 +92,9 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// None sends no body (GET); Some(empty) sends Content-Length: 0.
     pub body: Option<Vec<u8>>,
+    /// This request's time limit in all, instead of --timeout (a large
+    /// upload); --timeout then bounds connecting and each read and write.
+    pub timeout: Option<Duration>,
 }
 
 impl Request {
@@ -100,6 +104,7 @@ impl Request {
             url: url.into(),
             headers: Vec::new(),
             body: None,
+            timeout: None,
         }
     }
 
@@ -138,6 +143,7 @@ impl fmt::Debug for Request {
             .field("url", &url::shown(&self.url))
             .field("headers", &redacted(&self.headers))
             .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("timeout", &self.timeout)
             .finish()
     }
 }

@@ -4,6 +4,7 @@
 use super::{MAX_RETRY_AFTER, Method, url};
 use crate::error::{Error, Exit, Result};
 use std::fmt;
+use std::io::Read;
 use std::time::{Duration, SystemTime};
 
 /// A final answer: status, headers (names lower-case) and the body, read
@@ -90,6 +91,90 @@ impl Response {
     }
 }
 
+/// An answer whose body is read as it arrives (a download), from
+/// [`super::Client::send_streaming`]. It reads as the body; its Debug shows
+/// no body.
+pub struct StreamedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub method: Method,
+    pub url: String,
+    body: Box<dyn Read + Send>,
+}
+
+impl fmt::Debug for StreamedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamedResponse")
+            .field("status", &self.status)
+            .field("url", &url::shown(&self.url))
+            .field("headers", &redacted(&self.headers))
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamedResponse {
+    pub(super) fn new(
+        status: u16,
+        headers: Vec<(String, String)>,
+        method: Method,
+        url: String,
+        body: Box<dyn Read + Send>,
+    ) -> StreamedResponse {
+        StreamedResponse {
+            status,
+            headers,
+            method,
+            url,
+            body,
+        }
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The server's Retry-After, when it gave one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| parse_retry_after(v, SystemTime::now()))
+    }
+
+    /// "METHOD URL" for messages, without query string or user info.
+    pub fn at(&self) -> String {
+        format!("{} {}", self.method, url::shown(&self.url))
+    }
+
+    /// The body.
+    pub fn into_reader(self) -> Box<dyn Read + Send> {
+        self.body
+    }
+
+    /// The answer with its body read whole, up to `limit` bytes (an error
+    /// answer, a redirect): a body cut by the limit is kept cut.
+    pub fn into_response(self, limit: u64) -> Response {
+        let mut body = Vec::new();
+        let _ = self.body.take(limit).read_to_end(&mut body);
+        Response {
+            status: self.status,
+            headers: self.headers,
+            body,
+            method: self.method,
+            url: self.url,
+            show_values: false,
+        }
+    }
+}
+
+impl Read for StreamedResponse {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.body.read(buf)
+    }
+}
+
 /// The exit code a status maps to (None for 2xx).
 pub fn status_exit(status: u16) -> Option<Exit> {
     match status {
@@ -105,7 +190,7 @@ pub fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500..=599)
 }
 
-fn status_text(status: u16) -> String {
+pub(super) fn status_text(status: u16) -> String {
     match ureq::http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
