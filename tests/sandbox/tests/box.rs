@@ -1488,3 +1488,77 @@ fn a_429_fault_with_retry_after_works_on_box_paths_and_reset_reseeds() {
     assert_eq!(state["tokens_issued"], 0);
     assert_eq!(get(&agent, &url, &bearer).status, 401);
 }
+
+#[test]
+fn a_60_mb_file_goes_through_a_session_of_8_mib_parts_and_comes_back_whole() {
+    let (sb, agent, bearer) = session();
+    // 1 MiB of synthetic rows, repeated with each copy numbered (so misplaced parts show).
+    let mut block = Vec::new();
+    for row in 0..40_000u64 {
+        block.extend_from_slice(
+            format!("{row},synthetic row {}\n", row * 7919 % 1_000_003).as_bytes(),
+        );
+    }
+    block.truncate(1 << 20);
+    let mut content = Vec::with_capacity(60_000_000 + block.len());
+    for copy in 0u32.. {
+        if content.len() >= 60_000_000 {
+            break;
+        }
+        content.extend_from_slice(format!("{copy:08}").as_bytes());
+        content.extend_from_slice(&block[8..]);
+    }
+    content.truncate(60_000_000);
+    let url = upload_api(&sb, "/files/upload_sessions");
+    let body = json!({"folder_id": boxapi::PRINTER_PDFS, "file_size": content.len(), "file_name": "big.csv"});
+    let created = json_call(&agent, "POST", &url, &bearer, &body).json();
+    assert_eq!(created["part_size"], 8_388_608);
+    assert_eq!(created["total_parts"], 8);
+    let part_url = created["session_endpoints"]["upload_part"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut parts = Vec::new();
+    for chunk in content.chunks(8_388_608).enumerate() {
+        let (i, bytes) = chunk;
+        let lo = i * 8_388_608;
+        let range = format!("bytes {lo}-{}/{}", lo + bytes.len() - 1, content.len());
+        let answer = put_part(&agent, &part_url, &bearer, &range, &digest(bytes), bytes);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        parts.push(answer.json()["part"].clone());
+    }
+    let whole = digest(&content);
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("digest", whole.as_str()),
+    ];
+    let commit_url = format!("{part_url}/commit");
+    let body = json!({"parts": parts});
+    assert_eq!(
+        call(&agent, "POST", &commit_url, &headers, Some(&body)).status,
+        202
+    );
+    let done = call(&agent, "POST", &commit_url, &headers, Some(&body));
+    assert_eq!(done.status, 201, "{}", done.body);
+    let sha1 = sha1_hex(&content);
+    assert_eq!(done.json()["entries"][0]["sha1"], sha1.as_str());
+    assert_eq!(state_file_named(&sb, "big.csv")["size"], 60_000_000);
+    // The download gives the same bytes.
+    let id = done.json()["entries"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut response = agent
+        .get(api(&sb, &format!("/files/{id}/content")))
+        .header("authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(100_000_000)
+        .read_to_vec()
+        .unwrap();
+    assert_eq!(sha1_hex(&bytes), sha1);
+}
