@@ -213,18 +213,31 @@ impl BoxClient {
         })
     }
 
-    /// The id of the folder named `name` in folder `parent`, if there is one.
+    /// The id of the folder named `name` in folder `parent`, if there is
+    /// one: the exact name first, else the one name that differs only in
+    /// case (Box's names are unique regardless of case).
     pub fn child_folder(&self, parent: &str, name: &str) -> Result<Option<String>> {
+        let mut other_case = Vec::new();
         for entry in self.folder_items(parent, MAX_PAGE_SIZE) {
             let entry = entry?;
-            if entry.get("type").and_then(Value::as_str) == Some("folder")
-                && entry.get("name").and_then(Value::as_str) == Some(name)
-                && let Some(id) = entry.get("id").and_then(id_text)
-            {
+            let (Some("folder"), Some(found), Some(id)) = (
+                entry.get("type").and_then(Value::as_str),
+                entry.get("name").and_then(Value::as_str),
+                entry.get("id").and_then(id_text),
+            ) else {
+                continue;
+            };
+            if found == name {
                 return Ok(Some(id));
             }
+            if found.to_lowercase() == name.to_lowercase() {
+                other_case.push(id);
+            }
         }
-        Ok(None)
+        Ok(match other_case.as_slice() {
+            [id] => Some(id.clone()),
+            _ => None,
+        })
     }
 
     /// Create folder `name` in `parent`: its id, and whether it was made
