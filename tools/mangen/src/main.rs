@@ -21,6 +21,7 @@ fn tools() -> Vec<(Command, ToolDoc)> {
         (db_load::command(), db_load::DOC),
         (http_get::command(), http_get::DOC),
         (http_post::command(), http_post::DOC),
+        (box_put::command(), box_put::DOC),
     ]
 }
 

@@ -1,0 +1,5 @@
+#![forbid(unsafe_code)]
+
+fn main() {
+    common::cli::main(box_put::command(), box_put::run)
+}
