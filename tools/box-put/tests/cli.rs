@@ -261,6 +261,25 @@ fn jwt_grant_uploads_a_file_and_its_receipt_names_it() {
 }
 
 #[test]
+fn as_user_asks_the_token_for_that_user() {
+    let s = Setup::new();
+    let file = s.file("u.csv", "x\n1\n");
+    let run = s.run(&["--as-user", "4242", "--folder", PRINTER_PDFS, &file], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state = s.state();
+    let grant = &state["grants"][0];
+    assert_eq!(grant["grant_type"], "jwt");
+    assert_eq!(grant["box_sub_type"], "user");
+    assert_eq!(grant["sub"], "4242");
+    let run = s.run_with_config(
+        None,
+        &["--as-user", "4242", "--folder", PRINTER_PDFS, &file],
+        &[("BOX_TOKEN", sbox::DEVELOPER_TOKEN)],
+    );
+    assert_eq!(run.code, 64, "{}", run.stderr);
+}
+
+#[test]
 fn client_credentials_grant_uploads() {
     let s = Setup::new();
     let file = s.file("requisitions.csv", csv(3, "r"));
