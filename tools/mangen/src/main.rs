@@ -22,6 +22,7 @@ fn tools() -> Vec<(Command, ToolDoc)> {
         (http_get::command(), http_get::DOC),
         (http_post::command(), http_post::DOC),
         (box_put::command(), box_put::DOC),
+        (box_get::command(), box_get::DOC),
     ]
 }
 
