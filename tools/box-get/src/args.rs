@@ -46,7 +46,7 @@ pub struct Args {
     pub folder: Option<String>,
 
     /// The folder to list or download from, by path: names separated by /,
-    /// looked up from --root, e.g. 'Business Liaisons/from city'.
+    /// looked up from --root, e.g. 'Parent/Business Liaisons/from city'.
     #[arg(
         long,
         value_name = "PATH",

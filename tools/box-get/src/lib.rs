@@ -36,19 +36,19 @@ pub const DOC: ToolDoc = ToolDoc {
     examples: &[
         Example {
             what: "Business requisitions in: the CSV files the liaisons dropped, listed",
-            command: "box-get --path 'Business Liaisons/from city' --glob '*.csv' --list",
+            command: "box-get --path 'Parent/Business Liaisons/from city' --glob '*.csv' --list",
         },
         Example {
             what: "... downloaded into the day's inbox folder, one receipt per file appended to the flow's log",
-            command: "box-get --path 'Business Liaisons/from city' --glob '*.csv' --out-dir inbox/2020-05-07 >> log/2020-05-07_bz-in.jsonl",
+            command: "box-get --path 'Parent/Business Liaisons/from city' --glob '*.csv' --out-dir inbox/2020-05-07 >> log/2020-05-07_bz-in.jsonl",
         },
         Example {
             what: "... a file that passed validation and was applied, moved to processed/success by its receipt",
-            command: "printf '%s\\n' \"$receipt\" | box-get --move-to processed/success >> log/2020-05-07_bz-in.jsonl",
+            command: "printf '%s\\n' \"$receipt\" | box-get --move-to Parent/processed/success >> log/2020-05-07_bz-in.jsonl",
         },
         Example {
             what: "... one that failed, moved by its id to processed/error, keeping an older file of that name there",
-            command: "box-get --move-to processed/error --on-conflict rename --id 2001",
+            command: "box-get --move-to Parent/processed/error --on-conflict rename --id 200001",
         },
         Example {
             what: "Delete the files of a receipt log from Box, after looking at what would go",
@@ -96,4 +96,73 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
 /// "1 file", "2 files".
 pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The box-get commands of a shell line, as argument lists: words split
+    /// on blanks (quotes kept together), commands split at |, && and ;,
+    /// each cut at its first redirection.
+    fn commands(line: &str) -> Vec<Vec<String>> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let (mut quote, mut started) = (None, false);
+        for c in line.chars() {
+            match (c, quote) {
+                ('\'' | '"', None) => {
+                    quote = Some(c);
+                    started = true;
+                }
+                (c, Some(q)) if c == q => quote = None,
+                (c, None) if c.is_whitespace() => {
+                    if started {
+                        words.push(std::mem::take(&mut word));
+                        started = false;
+                    }
+                }
+                (c, _) => {
+                    word.push(c);
+                    started = true;
+                }
+            }
+        }
+        if started {
+            words.push(word);
+        }
+        words
+            .split(|w| matches!(w.as_str(), "|" | "&&" | ";"))
+            .filter(|command| command.first().is_some_and(|w| w == TOOL))
+            .map(|command| {
+                let end = command
+                    .iter()
+                    .position(|w| w.starts_with(['<', '>']))
+                    .unwrap_or(command.len());
+                command[..end].to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_example_parses_and_validates() {
+        for example in DOC.examples {
+            let found = commands(example.command);
+            assert!(!found.is_empty(), "{}", example.command);
+            for argv in found {
+                let matches = command()
+                    .try_get_matches_from(&argv)
+                    .unwrap_or_else(|e| panic!("{}: {e}", example.command));
+                if let Err(e) = Options::from_matches(&matches) {
+                    panic!("{}: {e}", example.command);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn counts_say_one_or_many() {
+        assert_eq!(count(1, "file", "files"), "1 file");
+        assert_eq!(count(0, "entry", "entries"), "0 entries");
+    }
 }

@@ -342,6 +342,40 @@ fn downloads_are_checked_written_0600_and_fetched_without_the_token() {
 }
 
 #[test]
+fn a_large_file_is_streamed_to_disk_and_checked() {
+    let env = BoxEnv::start();
+    // 6 MB of varied bytes: more than any buffer along the way.
+    let mut state = 0x2545_f491_u32;
+    let content: Vec<u8> = (0..6_000_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let id = env
+        .sb
+        .box_add_file(FROM_CITY, "printer-batch.pdf", &content)
+        .unwrap();
+    let run = env.ok(&[
+        "--folder",
+        FROM_CITY,
+        "--glob",
+        "*.pdf",
+        "--out-dir",
+        "pdfs",
+        "--quiet",
+    ]);
+    let receipt = &run.values()[0];
+    assert_eq!(receipt["remote_id"], id);
+    assert_eq!(receipt["bytes"], content.len());
+    assert_eq!(receipt["sha256"], sha256_hex(&content));
+    assert!(std::fs::read(env.path("pdfs/printer-batch.pdf")).unwrap() == content);
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
 fn an_existing_file_is_replaced_or_with_no_clobber_left_alone() {
     let env = BoxEnv::start();
     std::fs::create_dir(env.path("inbox")).unwrap();
