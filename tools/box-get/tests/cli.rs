@@ -677,6 +677,17 @@ fn a_file_changed_since_its_line_was_written_is_left_alone() {
 }
 
 #[test]
+fn empty_input_does_nothing() {
+    let env = BoxEnv::start();
+    let run = ok(env.run_stdin(&["--move-to", "Parent/new folder", "--mkdir"], ""));
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("no files"), "{}", run.stderr);
+    let run = ok(env.run_stdin(&["--delete", "--quiet"], "\n"));
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
+    assert!(env.sb.received("box").is_empty());
+}
+
+#[test]
 fn a_bad_input_line_stops_the_run_before_anything_moves() {
     let env = BoxEnv::start();
     let input = format!(
