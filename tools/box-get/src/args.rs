@@ -128,7 +128,8 @@ pub struct Args {
     #[arg(long, value_name = "ID", help_heading = "Selection")]
     pub id: Vec<String>,
 
-    /// Entries asked for in each listing request (Box allows up to 1000).
+    /// Entries asked for in each listing request (Box allows up to 1000),
+    /// also when a dry run of --move-to reads the names in the target.
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=1000), help_heading = "Folder")]
     pub page_size: u64,

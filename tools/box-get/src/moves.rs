@@ -49,7 +49,7 @@ pub fn move_files(
     // In a dry run: the names in the target folder, to tell what each move
     // would be called.
     let mut taken: Option<HashSet<String>> = match (&folder, dry) {
-        (Some(id), true) => Some(names_in(client, id)?),
+        (Some(id), true) => Some(names_in(client, id, options.args.page_size)?),
         (None, true) => Some(HashSet::new()),
         (_, false) => None,
     };
@@ -316,9 +316,9 @@ fn numbered(name: &str, n: u32) -> String {
 }
 
 /// The names of a folder's entries.
-fn names_in(client: &BoxClient, folder: &str) -> Result<HashSet<String>> {
+fn names_in(client: &BoxClient, folder: &str, page_size: u64) -> Result<HashSet<String>> {
     let mut names = HashSet::new();
-    let mut pages = client.folder_items(folder, 1000);
+    let mut pages = client.folder_items(folder, page_size);
     while let Some(page) = pages.next_page()? {
         names.extend(page.iter().map(|e| text(e, "name")));
     }
