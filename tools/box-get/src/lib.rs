@@ -110,62 +110,11 @@ pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The box-get commands of a shell line, as argument lists: words split
-    /// on blanks (quotes kept together), commands split at |, && and ;,
-    /// each cut at its first redirection.
-    fn commands(line: &str) -> Vec<Vec<String>> {
-        let mut words = Vec::new();
-        let mut word = String::new();
-        let (mut quote, mut started) = (None, false);
-        for c in line.chars() {
-            match (c, quote) {
-                ('\'' | '"', None) => {
-                    quote = Some(c);
-                    started = true;
-                }
-                (c, Some(q)) if c == q => quote = None,
-                (c, None) if c.is_whitespace() => {
-                    if started {
-                        words.push(std::mem::take(&mut word));
-                        started = false;
-                    }
-                }
-                (c, _) => {
-                    word.push(c);
-                    started = true;
-                }
-            }
-        }
-        if started {
-            words.push(word);
-        }
-        words
-            .split(|w| matches!(w.as_str(), "|" | "&&" | ";"))
-            .filter(|command| command.first().is_some_and(|w| w == TOOL))
-            .map(|command| {
-                let end = command
-                    .iter()
-                    .position(|w| w.starts_with(['<', '>']))
-                    .unwrap_or(command.len());
-                command[..end].to_vec()
-            })
-            .collect()
-    }
-
     #[test]
     fn every_example_parses_and_validates() {
-        for example in DOC.examples {
-            let found = commands(example.command);
-            assert!(!found.is_empty(), "{}", example.command);
-            for argv in found {
-                let matches = command()
-                    .try_get_matches_from(&argv)
-                    .unwrap_or_else(|e| panic!("{}: {e}", example.command));
-                if let Err(e) = Options::from_matches(&matches) {
-                    panic!("{}: {e}", example.command);
-                }
-            }
-        }
+        common::testing::assert_examples_parse(&DOC, command, |matches| {
+            Options::from_matches(matches).map(drop)
+        });
     }
 
     #[test]

@@ -291,6 +291,70 @@ impl Rng {
     }
 }
 
+/// The `tool` commands of a shell line, as argument lists: words split on
+/// blanks (quotes kept together), commands split at |, && and ;, each cut
+/// at its first redirection.
+pub fn example_commands(line: &str, tool: &str) -> Vec<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut quote, mut started) = (None, false);
+    for c in line.chars() {
+        match (c, quote) {
+            ('\'' | '"', None) => {
+                quote = Some(c);
+                started = true;
+            }
+            (c, Some(q)) if c == q => quote = None,
+            (c, None) if c.is_whitespace() => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (c, _) => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+        .split(|w| matches!(w.as_str(), "|" | "&&" | ";"))
+        .filter(|command| command.first().is_some_and(|w| w == tool))
+        .map(|command| {
+            let end = command
+                .iter()
+                .position(|w| w.starts_with(['<', '>']))
+                .unwrap_or(command.len());
+            command[..end].to_vec()
+        })
+        .collect()
+}
+
+/// Every example of `doc` runs its tool at least once, and each run parses
+/// with `command` and passes `validate` (the tool's own checks of the
+/// parsed flags), so the man page cannot show a command that fails.
+pub fn assert_examples_parse<E: std::fmt::Display>(
+    doc: &crate::doc::ToolDoc,
+    command: impl Fn() -> clap::Command,
+    validate: impl Fn(&clap::ArgMatches) -> Result<(), E>,
+) {
+    for example in doc.examples {
+        let found = example_commands(example.command, doc.name);
+        assert!(!found.is_empty(), "{}", example.command);
+        for argv in found {
+            let matches = command()
+                .try_get_matches_from(&argv)
+                .unwrap_or_else(|e| panic!("{}: {e}", example.command));
+            if let Err(e) = validate(&matches) {
+                panic!("{}: {e}", example.command);
+            }
+        }
+    }
+}
+
 /// The URL of a test database server from `var` (TEST_POSTGRES_URL,
 /// TEST_MARIADB_URL), which tests/servers/with-servers.sh sets. Unset, the
 /// test fails and says how to run it, unless PHTOOLS_SKIP_SERVERS=1, when it

@@ -46,52 +46,10 @@ pub(crate) fn id_text(value: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// Split a shell command line into words (single quotes only), up to
-    /// its first redirection.
-    fn words(line: &str) -> Vec<String> {
-        let mut words = Vec::new();
-        let mut word = String::new();
-        let (mut quoted, mut started) = (false, false);
-        for c in line.chars() {
-            match c {
-                '\'' => {
-                    quoted = !quoted;
-                    started = true;
-                }
-                c if c.is_whitespace() && !quoted => {
-                    if started {
-                        words.push(std::mem::take(&mut word));
-                        started = false;
-                    }
-                }
-                c => {
-                    word.push(c);
-                    started = true;
-                }
-            }
-        }
-        if started {
-            words.push(word);
-        }
-        let end = words
-            .iter()
-            .position(|w| w.starts_with(['<', '>', '|']))
-            .unwrap_or(words.len());
-        words.truncate(end);
-        words
-    }
-
     #[test]
     fn every_example_parses_and_validates() {
-        for example in DOC.examples {
-            let argv = words(example.command);
-            assert_eq!(argv[0], TOOL, "{}", example.command);
-            let matches = command()
-                .try_get_matches_from(&argv)
-                .unwrap_or_else(|e| panic!("{}: {e}", example.command));
-            if let Err(e) = Options::from_matches(&matches) {
-                panic!("{}: {e}", example.command);
-            }
-        }
+        common::testing::assert_examples_parse(&DOC, command, |matches| {
+            Options::from_matches(matches).map(drop)
+        });
     }
 }
