@@ -6,12 +6,10 @@ use super::args::{BoxArgs, BoxAuth};
 use super::config::{AppConfig, read_app_config};
 use crate::error::{Error, Exit, Result};
 use crate::http::url::{encode_query_value, shown};
-use crate::http::{Client, Method, Request, TokenSource};
+use crate::http::{Client, Method, Request, TokenSource, sign_rs256_jwt};
 use crate::secret::{self, Secret};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use ring::signature::RsaKeyPair;
 use serde_json::{Value, json};
 use std::fmt;
 use std::sync::Mutex;
@@ -391,31 +389,15 @@ fn jti() -> Result<String> {
 
 /// An RS256 JWT with key id `kid` over `claims`.
 pub fn sign_assertion(key: &RsaKeyPair, kid: &str, claims: &Value) -> Result<String> {
-    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let mut signature = vec![0u8; key.public().modulus_len()];
-    key.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        signing_input.as_bytes(),
-        &mut signature,
-    )
-    .map_err(|_| Error::software("signing the JWT assertion failed"))?;
-    Ok(format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature)
-    ))
+    sign_rs256_jwt(key, kid, claims)
+        .map_err(|_| Error::software("signing the JWT assertion failed"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::boxapi::config::parse_app_config;
-    use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+    use crate::http::verified_jwt;
 
     fn fixture_app() -> Result<AppConfig> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -445,11 +427,7 @@ mod tests {
         assert_ne!(id, jti()?);
         let claims = assertion_claims("cid", &subject, aud, 1_000, &id);
         let jwt = sign_assertion(&app.key, "sbkey001", &claims)?;
-        let parts: Vec<&str> = jwt.split('.').collect();
-        assert_eq!(parts.len(), 3);
-        let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
-        let parse = |s: &str| serde_json::from_slice::<Value>(&decode(s)).unwrap_or_default();
-        let (header, body) = (parse(parts[0]), parse(parts[1]));
+        let (header, body) = verified_jwt(&jwt, &app.key);
         assert_eq!(header["alg"], "RS256");
         assert_eq!(header["kid"], "sbkey001");
         assert_eq!(body["iss"], "cid");
@@ -458,14 +436,6 @@ mod tests {
         assert_eq!(body["aud"], aud);
         assert_eq!(body["exp"], 1_045);
         assert_eq!(body["jti"], id.as_str());
-        let public = app.key.public_key().as_ref().to_vec();
-        let verifier = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &public);
-        let signed = format!("{}.{}", parts[0], parts[1]);
-        assert!(
-            verifier
-                .verify(signed.as_bytes(), &decode(parts[2]))
-                .is_ok()
-        );
         Ok(())
     }
 

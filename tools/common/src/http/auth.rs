@@ -432,11 +432,22 @@ pub fn sign_client_assertion(
     now: u64,
     jti: &str,
 ) -> Result<String> {
-    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": client_id});
     let claims = serde_json::json!({
         "iss": client_id, "sub": client_id, "aud": audience,
         "exp": now + 300, "jti": jti,
     });
+    sign_rs256_jwt(key, client_id, &claims)
+        .map_err(|_| Error::software("signing the client assertion failed"))
+}
+
+/// An RS256 JWT over `claims` with key id `kid`; the error is left to the
+/// caller to name.
+pub fn sign_rs256_jwt(
+    key: &RsaKeyPair,
+    kid: &str,
+    claims: &serde_json::Value,
+) -> std::result::Result<String, ring::error::Unspecified> {
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid});
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -448,18 +459,35 @@ pub fn sign_client_assertion(
         &SystemRandom::new(),
         signing_input.as_bytes(),
         &mut signature,
-    )
-    .map_err(|_| Error::software("signing the client assertion failed"))?;
+    )?;
     Ok(format!(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(signature)
     ))
 }
 
+/// The header and claims of `jwt`, after checking that its signature
+/// verifies with the public half of `key`.
+#[cfg(test)]
+pub(crate) fn verified_jwt(jwt: &str, key: &RsaKeyPair) -> (serde_json::Value, serde_json::Value) {
+    use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
+    let parse = |s: &str| serde_json::from_slice(&decode(s)).unwrap_or_default();
+    let public = key.public_key().as_ref().to_vec();
+    let verifier = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &public);
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    let signature = decode(parts[2]);
+    assert!(verifier.verify(signed.as_bytes(), &signature).is_ok());
+    assert!(verifier.verify(b"other", &signature).is_err());
+    (parse(parts[0]), parse(parts[1]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+    use ring::signature::KeyPair as _;
 
     fn fixture(name: &str) -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -485,13 +513,7 @@ mod tests {
         );
 
         let jwt = sign_client_assertion(&key, "simple_report.default", "h.example", 1_000, "j-1")?;
-        let parts: Vec<&str> = jwt.split('.').collect();
-        assert_eq!(parts.len(), 3);
-        let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
-        let header: serde_json::Value = serde_json::from_slice(&decode(parts[0]))
-            .map_err(|e| Error::software(e.to_string()))?;
-        let claims: serde_json::Value = serde_json::from_slice(&decode(parts[1]))
-            .map_err(|e| Error::software(e.to_string()))?;
+        let (header, claims) = verified_jwt(&jwt, &key);
         assert_eq!(header["alg"], "RS256");
         assert_eq!(header["kid"], "simple_report.default");
         assert_eq!(claims["iss"], "simple_report.default");
@@ -499,14 +521,6 @@ mod tests {
         assert_eq!(claims["aud"], "h.example");
         assert_eq!(claims["exp"], 1_300);
         assert_eq!(claims["jti"], "j-1");
-        let verifier = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &public);
-        let signed = format!("{}.{}", parts[0], parts[1]);
-        assert!(
-            verifier
-                .verify(signed.as_bytes(), &decode(parts[2]))
-                .is_ok()
-        );
-        assert!(verifier.verify(b"other", &decode(parts[2])).is_err());
         Ok(())
     }
 

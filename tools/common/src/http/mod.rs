@@ -21,7 +21,9 @@ pub mod url;
 
 pub use crate::retry::Attempt;
 pub use args::{AuthScheme, HttpArgs, TransportArgs, parse_header};
-pub use auth::{load_rsa_key, sign_client_assertion};
+#[cfg(test)]
+pub(crate) use auth::verified_jwt;
+pub use auth::{load_rsa_key, sign_client_assertion, sign_rs256_jwt};
 pub use client::{Client, TokenSource};
 pub use response::{
     Response, StreamedResponse, is_retryable_status, is_sensitive_header, parse_retry_after,
