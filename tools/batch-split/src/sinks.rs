@@ -16,15 +16,7 @@ use std::sync::Arc;
 
 /// Create a folder (and its parents) with mode 0700 if it is missing.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
+    common::io::create_private_dir(dir)
         .map_err(|e| Error::write(format!("cannot create folder {}", dir.display()), e))
 }
 

@@ -205,17 +205,6 @@ fn fetch_once(client: &BoxClient, id: &str, path: &Path) -> Attempt<(AtomicFile,
 
 /// Make --out-dir (0700) when it is missing.
 fn create_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
+    common::io::create_private_dir(dir)
         .map_err(|e| Error::write(format!("cannot create --out-dir {}", dir.display()), e))
 }

@@ -251,6 +251,20 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Create a folder and its missing parents with mode 0700 (on Unix); a
+/// folder that is already there is left as it is. The caller names the
+/// folder in its error.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// Write `bytes` to `path` atomically with mode 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = AtomicFile::create(path)?;

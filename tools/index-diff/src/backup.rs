@@ -76,17 +76,6 @@ fn copy(source: &mut File, out: &mut impl Write) -> io::Result<u64> {
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
+    common::io::create_private_dir(dir)
         .map_err(|e| Error::write(format!("cannot create {}", dir.display()), e))
 }
