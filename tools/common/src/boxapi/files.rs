@@ -4,7 +4,7 @@
 use super::{BoxClient, PENDING_WAIT, error_of};
 use crate::error::{Error, Result};
 use crate::http::url::{encode_path_segment, resolve};
-use crate::http::{Method, Request, StreamedResponse};
+use crate::http::{Method, Request, Response, StreamedResponse};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -109,30 +109,29 @@ impl BoxClient {
                     if content.status == 200 {
                         return Ok(content);
                     }
-                    let response = content.into_response(ERROR_BODY_BYTES);
-                    return Err(error_of(&response)
-                        .unwrap_or_else(|| {
-                            Error::unavailable(format!(
-                                "{}: HTTP {}: not the file's content",
-                                response.at(),
-                                response.status
-                            ))
-                        })
-                        .context(format!("downloading file {id}")));
+                    return Err(not_the_content(
+                        &content.into_response(ERROR_BODY_BYTES),
+                        id,
+                    ));
                 }
                 _ => {
-                    let response = answer.into_response(ERROR_BODY_BYTES);
-                    return Err(error_of(&response)
-                        .unwrap_or_else(|| {
-                            Error::unavailable(format!(
-                                "{}: HTTP {}: not the file's content",
-                                response.at(),
-                                response.status
-                            ))
-                        })
-                        .context(format!("downloading file {id}")));
+                    return Err(not_the_content(&answer.into_response(ERROR_BODY_BYTES), id));
                 }
             }
         }
     }
+}
+
+/// The error for an answer to a download that is not the file's content:
+/// Box's own error when the body holds one.
+fn not_the_content(response: &Response, id: &str) -> Error {
+    error_of(response)
+        .unwrap_or_else(|| {
+            Error::unavailable(format!(
+                "{}: HTTP {}: not the file's content",
+                response.at(),
+                response.status
+            ))
+        })
+        .context(format!("downloading file {id}"))
 }
