@@ -71,22 +71,45 @@ pub(super) fn check_if_match(tree: &Tree, req: &Request, id: &str) -> Result<(),
     }
 }
 
+/// The `name` and `parent.id` of a new entry's JSON, else 400 with `message`.
+pub(super) fn name_and_parent<'a>(
+    value: &'a Value,
+    message: &str,
+) -> Result<(&'a str, String), Response> {
+    match (value["name"].as_str(), id_text(&value["parent"]["id"])) {
+        (Some(name), Some(parent)) => Ok((name, parent)),
+        _ => Err(error(400, "bad_request", message)),
+    }
+}
+
+/// A new entry `name` in folder `parent`, as Box checks it: a good name,
+/// a folder that is there (else the answer of `missing`), no entry of that
+/// name in it yet.
+pub(super) fn check_new_entry(
+    tree: &Tree,
+    req: &Request,
+    parent: &str,
+    name: &str,
+    missing: impl FnOnce() -> Response,
+) -> Result<(), Response> {
+    check_name(name)?;
+    if !tree.has_folder(parent) {
+        return Err(missing());
+    }
+    tree.check_free(parent, name, None, conflicts_as_list(req, false))
+}
+
 /// `POST /2.0/folders` `{"name","parent":{"id"}}`.
 pub(super) fn create_folder(tree: &mut Tree, req: &Request) -> Response {
     let body = match json_body(req) {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let (Some(name), Some(parent)) = (body["name"].as_str(), id_text(&body["parent"]["id"])) else {
-        return error(400, "bad_request", "name and parent.id are required");
+    let (name, parent) = match name_and_parent(&body, "name and parent.id are required") {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    if let Err(response) = check_name(name) {
-        return response;
-    }
-    if !tree.has_folder(&parent) {
-        return not_found("parent");
-    }
-    if let Err(response) = tree.check_free(&parent, name, None, conflicts_as_list(req, false)) {
+    if let Err(response) = check_new_entry(tree, req, &parent, name, || not_found("parent")) {
         return response;
     }
     let id = tree.add_folder(&parent, name);

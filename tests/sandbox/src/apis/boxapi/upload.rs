@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::items::{check_if_match, id_text, json_body};
+use super::items::{check_if_match, check_new_entry, json_body, name_and_parent};
 use super::multipart::{self, Part};
 use super::tree::{Tree, check_name};
 use super::{conflicts_as_list, error, sha1_hex};
@@ -72,6 +72,11 @@ fn check_content_md5(req: &Request, sha1: &str) -> Result<(), Response> {
     }
 }
 
+/// The upload host's answer for a parent folder that is not there.
+fn folder_not_found() -> Response {
+    error(404, "not_found", "Not Found")
+}
+
 /// `POST /upload/api/2.0/files/content`: a new file, 201 with the file list.
 pub(super) fn simple(tree: &mut Tree, req: &Request) -> Response {
     let form = match read_form(req, true) {
@@ -79,19 +84,11 @@ pub(super) fn simple(tree: &mut Tree, req: &Request) -> Response {
         Err(response) => return response,
     };
     let attributes = form.attributes.unwrap_or_default();
-    let (Some(name), Some(parent)) = (
-        attributes["name"].as_str(),
-        id_text(&attributes["parent"]["id"]),
-    ) else {
-        return error(400, "bad_request", "attributes need name and parent.id");
+    let (name, parent) = match name_and_parent(&attributes, "attributes need name and parent.id") {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    if let Err(response) = check_name(name) {
-        return response;
-    }
-    if !tree.has_folder(&parent) {
-        return error(404, "not_found", "Not Found");
-    }
-    if let Err(response) = tree.check_free(&parent, name, None, conflicts_as_list(req, false)) {
+    if let Err(response) = check_new_entry(tree, req, &parent, name, folder_not_found) {
         return response;
     }
     let sha1 = sha1_hex(form.file);
@@ -147,16 +144,11 @@ pub(super) fn preflight(tree: &Tree, req: &Request) -> Response {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let (Some(name), Some(parent)) = (body["name"].as_str(), id_text(&body["parent"]["id"])) else {
-        return error(400, "bad_request", "name and parent.id are required");
+    let (name, parent) = match name_and_parent(&body, "name and parent.id are required") {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    if let Err(response) = check_name(name) {
-        return response;
-    }
-    if !tree.has_folder(&parent) {
-        return error(404, "not_found", "Not Found");
-    }
-    if let Err(response) = tree.check_free(&parent, name, None, conflicts_as_list(req, false)) {
+    if let Err(response) = check_new_entry(tree, req, &parent, name, folder_not_found) {
         return response;
     }
     let upload_url = format!("{}/upload/api/2.0/files/content", req.base_url);
