@@ -182,6 +182,10 @@ fn get(agent: &ureq::Agent, url: &str, bearer: &str) -> Answer {
     call(agent, "GET", url, &[("authorization", bearer)], None)
 }
 
+fn delete(agent: &ureq::Agent, url: &str, bearer: &str) -> Answer {
+    call(agent, "DELETE", url, &[("authorization", bearer)], None)
+}
+
 fn json_call(agent: &ureq::Agent, method: &str, url: &str, bearer: &str, body: &Value) -> Answer {
     call(agent, method, url, &[("authorization", bearer)], Some(body))
 }
@@ -266,14 +270,23 @@ fn upload(
     post(agent, &upload_api(sb, "/files/content"), &headers, &body)
 }
 
-fn state_file(sb: &Sandbox, id: &str) -> Value {
+/// The sandbox's record of the file whose `field` is `value` (null when none).
+fn state_file_where(sb: &Sandbox, field: &str, value: &str) -> Value {
     sb.state("box")["files"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["id"] == id)
+        .find(|f| f[field] == value)
         .cloned()
         .unwrap_or(Value::Null)
+}
+
+fn state_file(sb: &Sandbox, id: &str) -> Value {
+    state_file_where(sb, "id", id)
+}
+
+fn state_file_named(sb: &Sandbox, name: &str) -> Value {
+    state_file_where(sb, "name", name)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -981,13 +994,7 @@ fn a_new_version_bumps_the_etag_and_keeps_each_sha1() {
     );
     assert_eq!(state_file(&sb, &id)["version_count"], 2);
     // The download serves the new content.
-    let content = call(
-        &agent,
-        "GET",
-        &api(&sb, &format!("/files/{id}/content")),
-        &[("authorization", bearer.as_str())],
-        None,
-    );
+    let content = get(&agent, &api(&sb, &format!("/files/{id}/content")), &bearer);
     assert_eq!(content.body.as_bytes(), second);
 }
 
@@ -1033,6 +1040,27 @@ fn put_part(
         ],
         bytes,
     )
+}
+
+/// Commit the session of `part_url` with the digest of `content`: the
+/// first commit answers 202 (the sandbox's default), the answer of the
+/// second is returned.
+fn commit_after_202(
+    agent: &ureq::Agent,
+    part_url: &str,
+    bearer: &str,
+    content: &[u8],
+    parts: &[Value],
+) -> Answer {
+    let commit_url = format!("{part_url}/commit");
+    let whole = digest(content);
+    let headers = [("authorization", bearer), ("digest", whole.as_str())];
+    let body = json!({"parts": parts});
+    assert_eq!(
+        call(agent, "POST", &commit_url, &headers, Some(&body)).status,
+        202
+    );
+    call(agent, "POST", &commit_url, &headers, Some(&body))
 }
 
 #[test]
@@ -1142,24 +1170,8 @@ fn a_chunked_upload_checks_parts_commits_202_then_201_and_reassembles() {
     assert_eq!(state["sessions"][0]["result_file_id"], file["id"]);
     // The bytes come back whole.
     let id = file["id"].as_str().unwrap();
-    let download = call(
-        &agent,
-        "GET",
-        &api(&sb, &format!("/files/{id}/content")),
-        &[("authorization", bearer.as_str())],
-        None,
-    );
+    let download = get(&agent, &api(&sb, &format!("/files/{id}/content")), &bearer);
     assert_eq!(download.body.as_bytes(), content.as_slice());
-}
-
-fn state_file_named(sb: &Sandbox, name: &str) -> Value {
-    sb.state("box")["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .cloned()
-        .unwrap_or(Value::Null)
 }
 
 #[test]
@@ -1257,18 +1269,7 @@ fn a_session_for_a_new_version_commits_into_the_same_file() {
         );
         parts.push(answer.json()["part"].clone());
     }
-    let commit_url = format!("{part_url}/commit");
-    let whole = digest(content);
-    let headers = [
-        ("authorization", bearer.as_str()),
-        ("digest", whole.as_str()),
-    ];
-    let body = json!({"parts": parts});
-    assert_eq!(
-        call(&agent, "POST", &commit_url, &headers, Some(&body)).status,
-        202
-    );
-    let done = call(&agent, "POST", &commit_url, &headers, Some(&body));
+    let done = commit_after_202(&agent, &part_url, &bearer, content, &parts);
     assert_eq!(done.status, 201, "{}", done.body);
     assert_eq!(done.json()["entries"][0]["id"], boxapi::APPROVALS_1);
     let stored = state_file(&sb, boxapi::APPROVALS_1);
@@ -1299,13 +1300,7 @@ fn an_aborted_session_takes_no_more_parts_and_leaves_no_file() {
         200
     );
     assert_eq!(sb.state("box")["sessions"][0]["state"], "open");
-    let aborted = call(
-        &agent,
-        "DELETE",
-        &url,
-        &[("authorization", bearer.as_str())],
-        None,
-    );
+    let aborted = delete(&agent, &url, &bearer);
     assert_eq!(aborted.status, 204);
     let state = sb.state("box");
     assert_eq!(state["sessions"][0]["state"], "aborted");
@@ -1322,17 +1317,7 @@ fn an_aborted_session_takes_no_more_parts_and_leaves_no_file() {
         404,
         "not_found",
     );
-    assert_error(
-        &call(
-            &agent,
-            "DELETE",
-            &url,
-            &[("authorization", bearer.as_str())],
-            None,
-        ),
-        404,
-        "not_found",
-    );
+    assert_error(&delete(&agent, &url, &bearer), 404, "not_found");
     assert!(state_file_named(&sb, "cut.pdf").is_null());
 }
 
@@ -1438,27 +1423,11 @@ fn files_move_between_folders_unless_the_name_is_taken_and_delete() {
     );
     assert_error(&nowhere, 404, "not_found");
     // Delete: 204, then gone.
-    let deleted = call(
-        &agent,
-        "DELETE",
-        &url,
-        &[("authorization", bearer.as_str())],
-        None,
-    );
+    let deleted = delete(&agent, &url, &bearer);
     assert_eq!(deleted.status, 204);
     assert!(state_file(&sb, boxapi::APPROVALS_1).is_null());
     assert_error(&get(&agent, &url, &bearer), 404, "not_found");
-    assert_error(
-        &call(
-            &agent,
-            "DELETE",
-            &url,
-            &[("authorization", bearer.as_str())],
-            None,
-        ),
-        404,
-        "not_found",
-    );
+    assert_error(&delete(&agent, &url, &bearer), 404, "not_found");
 }
 
 #[test]
@@ -1527,18 +1496,7 @@ fn a_60_mb_file_goes_through_a_session_of_8_mib_parts_and_comes_back_whole() {
         assert_eq!(answer.status, 200, "{}", answer.body);
         parts.push(answer.json()["part"].clone());
     }
-    let whole = digest(&content);
-    let headers = [
-        ("authorization", bearer.as_str()),
-        ("digest", whole.as_str()),
-    ];
-    let commit_url = format!("{part_url}/commit");
-    let body = json!({"parts": parts});
-    assert_eq!(
-        call(&agent, "POST", &commit_url, &headers, Some(&body)).status,
-        202
-    );
-    let done = call(&agent, "POST", &commit_url, &headers, Some(&body));
+    let done = commit_after_202(&agent, &part_url, &bearer, &content, &parts);
     assert_eq!(done.status, 201, "{}", done.body);
     let sha1 = sha1_hex(&content);
     assert_eq!(done.json()["entries"][0]["sha1"], sha1.as_str());
