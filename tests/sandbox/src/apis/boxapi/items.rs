@@ -71,32 +71,26 @@ pub(super) fn check_if_match(tree: &Tree, req: &Request, id: &str) -> Result<(),
     }
 }
 
-/// The `name` and `parent.id` of a new entry's JSON, else 400 with `message`.
-pub(super) fn name_and_parent<'a>(
-    value: &'a Value,
-    message: &str,
-) -> Result<(&'a str, String), Response> {
-    match (value["name"].as_str(), id_text(&value["parent"]["id"])) {
-        (Some(name), Some(parent)) => Ok((name, parent)),
-        _ => Err(error(400, "bad_request", message)),
-    }
-}
-
-/// A new entry `name` in folder `parent`, as Box checks it: a good name,
-/// a folder that is there (else the answer of `missing`), no entry of that
-/// name in it yet.
-pub(super) fn check_new_entry(
+/// The `name` and `parent.id` of a new entry's JSON (else 400 with
+/// `message`), checked as Box checks them: a good name, a folder that is
+/// there (else the answer of `missing`), no entry of that name in it yet.
+pub(super) fn new_entry<'a>(
     tree: &Tree,
     req: &Request,
-    parent: &str,
-    name: &str,
+    value: &'a Value,
+    message: &str,
     missing: impl FnOnce() -> Response,
-) -> Result<(), Response> {
+) -> Result<(&'a str, String), Response> {
+    let (Some(name), Some(parent)) = (value["name"].as_str(), id_text(&value["parent"]["id"]))
+    else {
+        return Err(error(400, "bad_request", message));
+    };
     check_name(name)?;
-    if !tree.has_folder(parent) {
+    if !tree.has_folder(&parent) {
         return Err(missing());
     }
-    tree.check_free(parent, name, None, conflicts_as_list(req, false))
+    tree.check_free(&parent, name, None, conflicts_as_list(req, false))?;
+    Ok((name, parent))
 }
 
 /// `POST /2.0/folders` `{"name","parent":{"id"}}`.
@@ -105,13 +99,12 @@ pub(super) fn create_folder(tree: &mut Tree, req: &Request) -> Response {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let (name, parent) = match name_and_parent(&body, "name and parent.id are required") {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    if let Err(response) = check_new_entry(tree, req, &parent, name, || not_found("parent")) {
-        return response;
-    }
+    let missing = || not_found("parent");
+    let (name, parent) =
+        match new_entry(tree, req, &body, "name and parent.id are required", missing) {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let id = tree.add_folder(&parent, name);
     Response::json(201, &with_fields(req, tree.full_folder_by_id(&id)))
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::items::{check_if_match, check_new_entry, json_body, name_and_parent};
+use super::items::{check_if_match, json_body, new_entry};
 use super::multipart::{self, Part};
 use super::tree::{Tree, check_name};
 use super::{conflicts_as_list, error, sha1_hex};
@@ -84,13 +84,16 @@ pub(super) fn simple(tree: &mut Tree, req: &Request) -> Response {
         Err(response) => return response,
     };
     let attributes = form.attributes.unwrap_or_default();
-    let (name, parent) = match name_and_parent(&attributes, "attributes need name and parent.id") {
+    let (name, parent) = match new_entry(
+        tree,
+        req,
+        &attributes,
+        "attributes need name and parent.id",
+        folder_not_found,
+    ) {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if let Err(response) = check_new_entry(tree, req, &parent, name, folder_not_found) {
-        return response;
-    }
     let sha1 = sha1_hex(form.file);
     if let Err(response) = check_content_md5(req, &sha1) {
         return response;
@@ -144,11 +147,8 @@ pub(super) fn preflight(tree: &Tree, req: &Request) -> Response {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let (name, parent) = match name_and_parent(&body, "name and parent.id are required") {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    if let Err(response) = check_new_entry(tree, req, &parent, name, folder_not_found) {
+    let message = "name and parent.id are required";
+    if let Err(response) = new_entry(tree, req, &body, message, folder_not_found) {
         return response;
     }
     let upload_url = format!("{}/upload/api/2.0/files/content", req.base_url);
