@@ -110,12 +110,7 @@ pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_example_parses_and_validates() {
-        common::testing::assert_examples_parse(&DOC, command, |matches| {
-            Options::from_matches(matches).map(drop)
-        });
-    }
+    common::examples_test!(DOC, command, Options::from_matches);
 
     #[test]
     fn counts_say_one_or_many() {

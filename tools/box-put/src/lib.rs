@@ -299,12 +299,7 @@ impl Counts {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_example_parses_and_validates() {
-        common::testing::assert_examples_parse(&DOC, command, |matches| {
-            Options::from_matches(matches).map(drop)
-        });
-    }
+    common::examples_test!(DOC, command, Options::from_matches);
 
     #[test]
     fn the_summary_counts_what_was_done() {

@@ -355,6 +355,21 @@ pub fn assert_examples_parse<E: std::fmt::Display>(
     }
 }
 
+/// The `#[test]` that the examples of a tool's man page parse and pass
+/// the tool's checks: `examples_test!(DOC, command, Options::from_matches)`
+/// in the tool's unit tests.
+#[macro_export]
+macro_rules! examples_test {
+    ($doc:expr, $command:path, $validate:path) => {
+        #[test]
+        fn every_example_parses_and_validates() {
+            $crate::testing::assert_examples_parse(&$doc, $command, |matches| {
+                $validate(matches).map(drop)
+            });
+        }
+    };
+}
+
 /// The URL of a test database server from `var` (TEST_POSTGRES_URL,
 /// TEST_MARIADB_URL), which tests/servers/with-servers.sh sets. Unset, the
 /// test fails and says how to run it, unless PHTOOLS_SKIP_SERVERS=1, when it

@@ -46,10 +46,5 @@ pub(crate) fn id_text(value: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_example_parses_and_validates() {
-        common::testing::assert_examples_parse(&DOC, command, |matches| {
-            Options::from_matches(matches).map(drop)
-        });
-    }
+    common::examples_test!(DOC, command, Options::from_matches);
 }
