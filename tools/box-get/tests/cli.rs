@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use common::testing::{BOX_VARS, HTTP_VARS, Run, assert_one_line_without, mode_of};
 use sandbox::apis::boxapi::{
     CLIENT_ID, CLIENT_SECRET, DEVELOPER_TOKEN, ENTERPRISE_ID, ERROR, FROM_CITY, PASSPHRASE,
-    PROCESSED, PUBLIC_KEY_ID, SUCCESS,
+    PROCESSED, SUCCESS, default_app_config,
 };
 use sandbox::{Fault, Received, Sandbox};
 use serde_json::{Value, json};
@@ -115,18 +115,7 @@ impl BoxEnv {
 }
 
 fn write_config(path: &Path, passphrase: &str) {
-    let key =
-        std::fs::read_to_string(common::testing::fixtures_dir().join("sandbox/box-app.key.pem"))
-            .unwrap();
-    let config = json!({
-        "boxAppSettings": {
-            "clientID": CLIENT_ID,
-            "clientSecret": CLIENT_SECRET,
-            "appAuth": {"publicKeyID": PUBLIC_KEY_ID, "privateKey": key, "passphrase": passphrase}
-        },
-        "enterpriseID": ENTERPRISE_ID
-    });
-    std::fs::write(path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    std::fs::write(path, default_app_config(passphrase).to_string()).unwrap();
 }
 
 fn ok(run: Run) -> Run {

@@ -6,11 +6,8 @@
 use clap::{FromArgMatches, Parser};
 use common::boxapi::{BoxArgs, BoxClient};
 use sandbox::Sandbox;
-use sandbox::apis::boxapi::{
-    APPROVALS_1, CLIENT_ID, CLIENT_SECRET, ENTERPRISE_ID, FROM_CITY, PASSPHRASE, PUBLIC_KEY_ID,
-    SUCCESS,
-};
-use serde_json::{Value, json};
+use sandbox::apis::boxapi::{APPROVALS_1, FROM_CITY, PASSPHRASE, SUCCESS, default_app_config};
+use serde_json::Value;
 use std::io::Read;
 
 #[derive(Parser)]
@@ -20,16 +17,8 @@ struct Cli {
 }
 
 fn client(sb: &Sandbox, dir: &tempfile::TempDir) -> BoxClient {
-    let pem =
-        std::fs::read_to_string(common::testing::fixtures_dir().join("sandbox/box-app.key.pem"))
-            .unwrap();
     let config = dir.path().join("box_config.json");
-    let value = json!({
-        "boxAppSettings": {"clientID": CLIENT_ID, "clientSecret": CLIENT_SECRET,
-            "appAuth": {"publicKeyID": PUBLIC_KEY_ID, "privateKey": pem, "passphrase": PASSPHRASE}},
-        "enterpriseID": ENTERPRISE_ID
-    });
-    std::fs::write(&config, value.to_string()).unwrap();
+    std::fs::write(&config, default_app_config(PASSPHRASE).to_string()).unwrap();
     let argv = [
         "t".to_string(),
         "--config".into(),

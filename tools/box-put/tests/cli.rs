@@ -9,10 +9,10 @@ use assert_cmd::Command;
 use common::testing::{BOX_VARS, HTTP_VARS, Run, Workdir};
 use sandbox::apis::boxapi::{
     self as sbox, BoxApp, CLIENT_ID, CLIENT_SECRET, DAILY_DRIVE_THRU, ENTERPRISE_ID, PARENT,
-    PASSPHRASE, PRINTER_PDFS, PUBLIC_KEY_ID,
+    PASSPHRASE, PRINTER_PDFS,
 };
 use sandbox::{Fault, Received, Sandbox};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha1::{Digest, Sha1};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,18 +30,9 @@ impl Setup {
     fn new() -> Setup {
         let sb = Sandbox::start().unwrap();
         let dir = Workdir::new(BIN);
-        let pem = std::fs::read_to_string(
-            common::testing::fixtures_dir().join("sandbox/box-app.key.pem"),
-        )
-        .unwrap();
-        let config = write_config(
-            &dir,
+        let config = dir.create(
             "box_config.json",
-            CLIENT_ID,
-            CLIENT_SECRET,
-            PUBLIC_KEY_ID,
-            &pem,
-            PASSPHRASE,
+            sbox::default_app_config(PASSPHRASE).to_string(),
         );
         Setup { sb, dir, config }
     }
@@ -117,11 +108,7 @@ fn write_config(
     pem: &str,
     passphrase: &str,
 ) -> PathBuf {
-    let config = json!({
-        "boxAppSettings": {"clientID": client_id, "clientSecret": secret,
-            "appAuth": {"publicKeyID": kid, "privateKey": pem, "passphrase": passphrase}},
-        "enterpriseID": ENTERPRISE_ID
-    });
+    let config = sbox::app_config(client_id, secret, kid, pem, passphrase);
     dir.create(name, config.to_string())
 }
 
@@ -364,18 +351,9 @@ fn keys_as_box_hands_them_out_3des_and_sha1_are_read() {
 #[test]
 fn a_passphrase_from_the_environment_wins() {
     let s = Setup::new();
-    let pem =
-        std::fs::read_to_string(common::testing::fixtures_dir().join("sandbox/box-app.key.pem"))
-            .unwrap();
-    let config = write_config(
-        &s.dir,
-        "nopass.json",
-        CLIENT_ID,
-        CLIENT_SECRET,
-        PUBLIC_KEY_ID,
-        &pem,
-        "",
-    );
+    let config = s
+        .dir
+        .create("nopass.json", sbox::default_app_config("").to_string());
     let file = s.file("c.csv", "x\n1\n");
     let run = s.run_with_config(
         Some(&config),
@@ -394,17 +372,9 @@ fn a_passphrase_from_the_environment_wins() {
 #[test]
 fn a_wrong_passphrase_is_78_and_no_secret_is_shown() {
     let s = Setup::new();
-    let pem =
-        std::fs::read_to_string(common::testing::fixtures_dir().join("sandbox/box-app.key.pem"))
-            .unwrap();
-    let config = write_config(
-        &s.dir,
+    let config = s.dir.create(
         "bad.json",
-        CLIENT_ID,
-        CLIENT_SECRET,
-        PUBLIC_KEY_ID,
-        &pem,
-        "wrong-passphrase-value",
+        sbox::default_app_config("wrong-passphrase-value").to_string(),
     );
     let file = s.file("d.csv", "x\n1\n");
     let run = s.run_with_config(Some(&config), &["--folder", PRINTER_PDFS, &file], &[]);

@@ -29,6 +29,8 @@ pub const ENTERPRISE_ID: &str = "900001";
 pub const PASSPHRASE: &str = "sandbox-box-passphrase";
 /// The default app's public key.
 pub const PUBLIC_KEY_PEM: &str = include_str!("../../../../fixtures/sandbox/box-app.pub.pem");
+/// The default app's private key: encrypted PKCS#8, unlocked by PASSPHRASE.
+pub const PRIVATE_KEY_PEM: &str = include_str!("../../../../fixtures/sandbox/box-app.key.pem");
 /// A developer token that works until tokens are expired (or the sandbox is reset).
 pub const DEVELOPER_TOKEN: &str = "sandboxBoxDeveloperToken00000000";
 /// How long an issued access token lasts.
@@ -53,6 +55,35 @@ pub const PRINTER_PDFS: &str = "100010";
 /// The seeded files in `from city`.
 pub const APPROVALS_1: &str = "200001";
 pub const APPROVALS_2: &str = "200002";
+
+/// A JWT app's box_config.json, in the shape Box's developer console
+/// hands it out, for the sandbox's enterprise.
+pub fn app_config(
+    client_id: &str,
+    client_secret: &str,
+    public_key_id: &str,
+    private_key_pem: &str,
+    passphrase: &str,
+) -> Value {
+    json!({
+        "boxAppSettings": {"clientID": client_id, "clientSecret": client_secret,
+            "appAuth": {"publicKeyID": public_key_id, "privateKey": private_key_pem,
+                        "passphrase": passphrase}},
+        "enterpriseID": ENTERPRISE_ID
+    })
+}
+
+/// The default app's box_config.json, with `passphrase` (PASSPHRASE
+/// unlocks its key).
+pub fn default_app_config(passphrase: &str) -> Value {
+    app_config(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        PUBLIC_KEY_ID,
+        PRIVATE_KEY_PEM,
+        passphrase,
+    )
+}
 
 struct Store {
     auth: auth::Auth,
