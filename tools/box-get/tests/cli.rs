@@ -76,6 +76,11 @@ impl BoxEnv {
         ok(self.run(args))
     }
 
+    /// Download the files of "from city" that `glob` keeps into inbox.
+    fn download_to_inbox(&self, glob: &str) -> Run {
+        self.ok(&["--folder", FROM_CITY, "--glob", glob, "--out-dir", "inbox"])
+    }
+
     /// The requests the sandbox's Box received, but token requests.
     fn api_requests(&self) -> Vec<Received> {
         self.sb
@@ -384,14 +389,7 @@ fn an_existing_file_is_replaced_or_with_no_clobber_left_alone() {
         std::fs::read_to_string(env.path("inbox/approvals-2020-05-08.csv")).unwrap(),
         "old\n"
     );
-    let run = env.ok(&[
-        "--folder",
-        FROM_CITY,
-        "--glob",
-        "approvals-2020-05-08.csv",
-        "--out-dir",
-        "inbox",
-    ]);
+    let run = env.download_to_inbox("approvals-2020-05-08.csv");
     assert_eq!(run.values().len(), 1);
     let content = std::fs::read(env.path("inbox/approvals-2020-05-08.csv")).unwrap();
     assert_eq!(sha1_hex(&content), env.stored_file(APPROVALS_0508)["sha1"]);
@@ -415,14 +413,7 @@ fn a_download_that_does_not_match_its_sha1_is_retried_then_refused() {
         count: 1,
         ..tampered.clone()
     });
-    let run = env.ok(&[
-        "--folder",
-        FROM_CITY,
-        "--glob",
-        "*05-07.csv",
-        "--out-dir",
-        "inbox",
-    ]);
+    let run = env.download_to_inbox("*05-07.csv");
     assert_eq!(run.values().len(), 1);
     assert!(run.stderr.contains("sha1"), "{}", run.stderr);
     assert!(!run.stderr.contains("REQ-"), "{}", run.stderr);
@@ -463,14 +454,7 @@ fn a_202_is_asked_again_after_its_retry_after() {
         retry_after: Some(1),
         ..Default::default()
     });
-    let run = env.ok(&[
-        "--folder",
-        FROM_CITY,
-        "--glob",
-        "*05-08.csv",
-        "--out-dir",
-        "inbox",
-    ]);
+    let run = env.download_to_inbox("*05-08.csv");
     assert_eq!(run.values().len(), 1);
     let statuses: Vec<u16> = env
         .api_requests()
@@ -500,14 +484,7 @@ fn a_token_refused_mid_run_is_fetched_again_once() {
 #[test]
 fn a_receipt_moves_its_file_to_processed_success() {
     let env = BoxEnv::start();
-    let run = env.ok(&[
-        "--folder",
-        FROM_CITY,
-        "--glob",
-        "*05-07.csv",
-        "--out-dir",
-        "inbox",
-    ]);
+    let run = env.download_to_inbox("*05-07.csv");
     let download = run.stdout.clone();
     let run = ok(env.run_stdin(&["--move-to", "Parent/processed/success"], &download));
     let receipts = run.values();
