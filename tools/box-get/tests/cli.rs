@@ -5,7 +5,7 @@
 //! invented.
 
 use assert_cmd::Command;
-use common::testing::{BOX_VARS, HTTP_VARS, Run, assert_one_line_without, mode_of};
+use common::testing::{BOX_VARS, HTTP_VARS, Run, assert_one_line_without, mode_of, names_in};
 use sandbox::apis::boxapi::{
     CLIENT_ID, CLIENT_SECRET, DEVELOPER_TOKEN, ENTERPRISE_ID, ERROR, FROM_CITY, PASSPHRASE,
     PROCESSED, SUCCESS, default_app_config,
@@ -158,16 +158,6 @@ fn names(values: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// The entries under `dir`, sorted (temporary files included).
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 // ---------------------------------------------------------------- listing
 
 #[test]
@@ -313,7 +303,7 @@ fn downloads_are_checked_written_0600_and_fetched_without_the_token() {
         assert_eq!(receipt["fields"]["path"], format!("inbox/{name}"));
         assert!(!receipt.to_string().contains("REQ-0001"));
     }
-    assert_eq!(dir_entries(&env.path("inbox")).len(), 2);
+    assert_eq!(names_in(&env.path("inbox")).len(), 2);
     assert_eq!(mode_of(&env.path("inbox")), 0o700);
     // The API call carries the token; the download host gets none.
     let requests = env.api_requests();
@@ -393,10 +383,7 @@ fn an_existing_file_is_replaced_or_with_no_clobber_left_alone() {
     assert_eq!(run.values().len(), 1);
     let content = std::fs::read(env.path("inbox/approvals-2020-05-08.csv")).unwrap();
     assert_eq!(sha1_hex(&content), env.stored_file(APPROVALS_0508)["sha1"]);
-    assert_eq!(
-        dir_entries(&env.path("inbox")),
-        ["approvals-2020-05-08.csv"]
-    );
+    assert_eq!(names_in(&env.path("inbox")), ["approvals-2020-05-08.csv"]);
 }
 
 #[test]
@@ -440,7 +427,7 @@ fn a_download_that_does_not_match_its_sha1_is_retried_then_refused() {
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("sha1"), "{}", run.stderr);
     assert!(!run.stderr.contains("REQ-"), "{}", run.stderr);
-    assert!(dir_entries(&env.path("inbox2")).is_empty());
+    assert!(names_in(&env.path("inbox2")).is_empty());
 }
 
 #[test]

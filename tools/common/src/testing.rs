@@ -257,6 +257,19 @@ pub fn assert_one_line_without(stderr: &str, values: &[&str]) {
     }
 }
 
+/// The names of the entries of `dir`, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| match entry {
+            Ok(entry) => entry.file_name().to_string_lossy().into_owned(),
+            Err(e) => panic!("read {}: {e}", dir.display()),
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// The file's permission bits.
 #[cfg(unix)]
 pub fn mode_of(path: &Path) -> u32 {

@@ -918,12 +918,7 @@ fn backup_dir_keeps_initial_and_final_copies() {
 }
 
 fn backups(wrk: &Workdir) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(wrk.path("log/backups"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    common::testing::names_in(&wrk.path("log/backups"))
 }
 
 #[test]
@@ -944,12 +939,10 @@ fn the_index_is_private_and_written_only_when_it_changes() {
         .unwrap();
     assert_eq!(stamp, again);
     // No temporary files are left beside it.
-    let mut names: Vec<String> = fs::read_dir(wrk.root())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["state.json", "state.json.lock"]);
+    assert_eq!(
+        common::testing::names_in(wrk.root()),
+        ["state.json", "state.json.lock"]
+    );
 }
 
 #[test]
