@@ -37,6 +37,13 @@ fn client(sb: &Sandbox, dir: &tempfile::TempDir) -> BoxClient {
     BoxClient::new("box-put", &cli.boxapi).unwrap()
 }
 
+/// The content of file `id`, read to its end.
+fn download(client: &BoxClient, id: &str) -> Vec<u8> {
+    let mut body = Vec::new();
+    client.download(id).unwrap().read_to_end(&mut body).unwrap();
+    body
+}
+
 #[test]
 fn list_info_download_move_and_delete() {
     let sb = Sandbox::start().unwrap();
@@ -66,12 +73,7 @@ fn list_info_download_move_and_delete() {
     let info = client.file_info(APPROVALS_1).unwrap();
     assert_eq!(info["type"], "file");
     let sha1 = info["sha1"].as_str().unwrap().to_string();
-    let mut body = Vec::new();
-    client
-        .download(APPROVALS_1)
-        .unwrap()
-        .read_to_end(&mut body)
-        .unwrap();
+    let body = download(&client, APPROVALS_1);
     assert!(!body.is_empty());
     let got: String = {
         use sha1::{Digest, Sha1};
@@ -123,12 +125,7 @@ fn a_download_not_ready_is_asked_again() {
         ..Default::default()
     });
     let started = std::time::Instant::now();
-    let mut body = Vec::new();
-    client
-        .download(APPROVALS_1)
-        .unwrap()
-        .read_to_end(&mut body)
-        .unwrap();
+    let body = download(&client, APPROVALS_1);
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
     assert!(body.starts_with(b"request_id,"));
     let statuses: Vec<u16> = sb
