@@ -9,16 +9,13 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine as _;
-use ring::rand::SystemRandom;
 use ring::signature::{
     RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RsaEncoding, RsaKeyPair,
 };
-use rustls_pki_types::PrivatePkcs8KeyDer;
-use rustls_pki_types::pem::PemObject;
 use sandbox::apis::boxapi::{self, BoxApp};
 use sandbox::{Fault, Sandbox};
 use serde_json::{Value, json};
-use support::{Answer, agent_without_redirects, call, post, send, start};
+use support::{Answer, agent_without_redirects, call, post, rsa_key_pair, send, sign_jwt, start};
 
 const FIXTURE_KEY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -39,15 +36,10 @@ fn openssl(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-fn key_pair(pem: &[u8]) -> RsaKeyPair {
-    let der = PrivatePkcs8KeyDer::from_pem_slice(pem).unwrap();
-    RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap()
-}
-
 /// The fixture app's key, decrypted with its passphrase.
 fn fixture_key() -> RsaKeyPair {
     let pass = format!("pass:{}", boxapi::PASSPHRASE);
-    key_pair(&openssl(&["pkey", "-in", FIXTURE_KEY, "-passin", &pass]))
+    rsa_key_pair(&openssl(&["pkey", "-in", FIXTURE_KEY, "-passin", &pass]))
 }
 
 /// A fresh key pair: the private key and the public PEM.
@@ -64,37 +56,11 @@ fn fresh_key(dir: &Path) -> (RsaKeyPair, String) {
         path,
     ]);
     let public = String::from_utf8(openssl(&["pkey", "-in", path, "-pubout"])).unwrap();
-    (key_pair(&std::fs::read(path).unwrap()), public)
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn sign_with(
-    key: &RsaKeyPair,
-    encoding: &'static dyn RsaEncoding,
-    header: &Value,
-    claims: &Value,
-) -> String {
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let mut signature = vec![0; key.public().modulus_len()];
-    key.sign(
-        encoding,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
-    )
-    .unwrap();
-    format!("{input}.{}", b64(&signature))
+    (rsa_key_pair(&std::fs::read(path).unwrap()), public)
 }
 
 fn sign(key: &RsaKeyPair, header: &Value, claims: &Value) -> String {
-    sign_with(key, &RSA_PKCS1_SHA256, header, claims)
+    sign_jwt(key, &RSA_PKCS1_SHA256, header, claims)
 }
 
 fn now() -> i64 {
@@ -324,7 +290,7 @@ fn rs384_and_rs512_and_a_user_subject_are_accepted() {
         ("RS384", &RSA_PKCS1_SHA384 as &'static dyn RsaEncoding),
         ("RS512", &RSA_PKCS1_SHA512 as &'static dyn RsaEncoding),
     ] {
-        let jwt = sign_with(&key, encoding, &header(alg), &claims(&sb));
+        let jwt = sign_jwt(&key, encoding, &header(alg), &claims(&sb));
         assert_eq!(jwt_grant(&agent, &sb, &jwt).status, 200, "{alg}");
     }
     let mut as_user = claims(&sb);

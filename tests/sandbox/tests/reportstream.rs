@@ -4,40 +4,18 @@
 
 mod support;
 
-use base64::Engine as _;
-use ring::rand::SystemRandom;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
-use rustls_pki_types::PrivatePkcs8KeyDer;
-use rustls_pki_types::pem::PemObject;
+use ring::signature::RSA_PKCS1_SHA256;
 use sandbox::Sandbox;
 use sandbox::apis::reportstream::COLUMNS;
 use serde_json::{Value, json};
-use support::{Answer, agent, post, post_empty};
+use support::{Answer, agent, b64url, post, post_empty, rsa_key_pair, sign_jwt};
 
 const PRIVATE_KEY: &str = include_str!("../../fixtures/sandbox/reportstream-sender.key.pem");
 const ASSERTION_TYPE: &str = "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer";
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 fn sign(header: &Value, claims: &Value) -> String {
-    let der = PrivatePkcs8KeyDer::from_pem_slice(PRIVATE_KEY.as_bytes()).unwrap();
-    let key = RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap();
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let mut signature = vec![0; key.public().modulus_len()];
-    key.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
-    )
-    .unwrap();
-    format!("{input}.{}", b64(&signature))
+    let key = rsa_key_pair(PRIVATE_KEY.as_bytes());
+    sign_jwt(&key, &RSA_PKCS1_SHA256, header, claims)
 }
 
 fn now() -> i64 {
@@ -190,12 +168,12 @@ fn bad_assertions_and_parameters_are_401() {
     forged["sub"] = json!("someone_else.default");
     tampered.replace_range(
         claims_start..tampered.rfind('.').unwrap(),
-        &b64(forged.to_string().as_bytes()),
+        &b64url(forged.to_string().as_bytes()),
     );
     let none_alg = format!(
         "{}.{}.",
-        b64(br#"{"alg":"none","kid":"simple_report.default"}"#),
-        b64(good_claims(&sb).to_string().as_bytes())
+        b64url(br#"{"alg":"none","kid":"simple_report.default"}"#),
+        b64url(good_claims(&sb).to_string().as_bytes())
     );
     let cases = [
         ("tampered claims", tampered),

@@ -167,3 +167,41 @@ pub fn assert_no_values(text: &str, values: &[&str]) {
 }
 
 pub const REQCHECK_AUTH: (&str, &str) = ("authorization", "Basic cmVxY2hlY2s6cmVxY2hlY2stc2VjcmV0");
+
+/// Base64url without padding, as in JWTs.
+pub fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// An RSA key pair from a PKCS#8 PEM (unencrypted).
+pub fn rsa_key_pair(pem: &[u8]) -> ring::signature::RsaKeyPair {
+    use rustls_pki_types::PrivatePkcs8KeyDer;
+    use rustls_pki_types::pem::PemObject;
+    let der = PrivatePkcs8KeyDer::from_pem_slice(pem).unwrap();
+    ring::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap()
+}
+
+/// A JWT of `header` and `claims`, signed by `key` with `encoding`
+/// (RSA_PKCS1_SHA256 for RS256).
+pub fn sign_jwt(
+    key: &ring::signature::RsaKeyPair,
+    encoding: &'static dyn ring::signature::RsaEncoding,
+    header: &Value,
+    claims: &Value,
+) -> String {
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        encoding,
+        &ring::rand::SystemRandom::new(),
+        input.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    format!("{input}.{}", b64url(&signature))
+}
