@@ -110,14 +110,19 @@ impl Client {
         self.retry(|_| self.attempt(request, with_auth))
     }
 
-    fn attempt(&self, request: &Request, with_auth: bool) -> Attempt<Response, Error> {
-        let auth_headers = if with_auth {
-            match self.auth_headers(&request.url) {
-                Ok(headers) => headers,
-                Err(error) => return Attempt::Fail(error),
-            }
+    /// The auth headers for `url`, or none when the request goes without.
+    fn auth_headers_if(&self, with_auth: bool, url: &str) -> Result<Vec<(String, Secret)>> {
+        if with_auth {
+            self.auth_headers(url)
         } else {
-            Vec::new()
+            Ok(Vec::new())
+        }
+    }
+
+    fn attempt(&self, request: &Request, with_auth: bool) -> Attempt<Response, Error> {
+        let auth_headers = match self.auth_headers_if(with_auth, &request.url) {
+            Ok(headers) => headers,
+            Err(error) => return Attempt::Fail(error),
         };
         match self.execute(request, &auth_headers) {
             Ok(response) => {
@@ -198,13 +203,9 @@ impl Client {
         request: &Request,
         with_auth: bool,
     ) -> Attempt<StreamedResponse, Error> {
-        let auth_headers = if with_auth {
-            match self.auth_headers(&request.url) {
-                Ok(headers) => headers,
-                Err(error) => return Attempt::Fail(error),
-            }
-        } else {
-            Vec::new()
+        let auth_headers = match self.auth_headers_if(with_auth, &request.url) {
+            Ok(headers) => headers,
+            Err(error) => return Attempt::Fail(error),
         };
         let mut streamed = request.clone();
         if streamed.timeout.is_none() {
