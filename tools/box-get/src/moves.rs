@@ -80,22 +80,12 @@ pub fn move_files(
             };
             move_one(client, options, file, &name, folder)?
         };
-        let mut fields = Map::new();
-        fields.insert("action".into(), json!("move"));
-        fields.insert("folder_id".into(), json!(folder));
-        fields.insert("from_folder_id".into(), json!(from));
-        copy_field(&result, "sha1", &mut fields);
-        copy_field(&result, "etag", &mut fields);
+        let folders = [("folder_id", &folder), ("from_folder_id", &from)];
+        let fields = action_fields("move", &folders, &result);
         write_receipt(&mut out, receipt(&target, &result, file, dry, fields))?;
         moved += 1;
     }
-    if !options.args.quiet {
-        let would = if dry { "would be " } else { "" };
-        common::cli::info(
-            TOOL,
-            format!("{} {would}moved to {target}", count(moved, "file", "files")),
-        );
-    }
+    summarize(options, moved, &format!("moved to {target}"));
     Ok(())
 }
 
@@ -117,22 +107,44 @@ pub fn delete_files(client: &BoxClient, options: &Options, files: &[FileRef]) ->
         }
         let folder = parent_id(&info);
         let target = format!("folder {}", folder.as_deref().unwrap_or("?"));
-        let mut fields = Map::new();
-        fields.insert("action".into(), json!("delete"));
-        fields.insert("folder_id".into(), json!(folder));
-        copy_field(&info, "sha1", &mut fields);
-        copy_field(&info, "etag", &mut fields);
+        let fields = action_fields("delete", &[("folder_id", &folder)], &info);
         write_receipt(&mut out, receipt(&target, &info, file, dry, fields))?;
         deleted += 1;
     }
+    summarize(options, deleted, "deleted");
+    Ok(())
+}
+
+/// The receipt fields of a move or a delete, in this order: the action,
+/// the folders it names, then Box's sha1 and etag of the file.
+fn action_fields(
+    action: &str,
+    folders: &[(&str, &Option<String>)],
+    info: &Value,
+) -> Map<String, Value> {
+    let mut fields = Map::new();
+    fields.insert("action".into(), json!(action));
+    for (name, id) in folders {
+        fields.insert((*name).into(), json!(id));
+    }
+    copy_field(info, "sha1", &mut fields);
+    copy_field(info, "etag", &mut fields);
+    fields
+}
+
+/// The summary line of a move or a delete on stderr (none with --quiet).
+fn summarize(options: &Options, files: u64, done: &str) {
     if !options.args.quiet {
-        let would = if dry { "would be " } else { "" };
+        let would = if options.args.dry_run {
+            "would be "
+        } else {
+            ""
+        };
         common::cli::info(
             TOOL,
-            format!("{} {would}deleted", count(deleted, "file", "files")),
+            format!("{} {would}{done}", count(files, "file", "files")),
         );
     }
-    Ok(())
 }
 
 /// The id of the --move-to folder. A dry run creates nothing: a missing
