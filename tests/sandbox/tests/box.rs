@@ -156,6 +156,18 @@ fn json_call(agent: &ureq::Agent, method: &str, url: &str, bearer: &str, body: &
     call(agent, method, url, &[("authorization", bearer)], Some(body))
 }
 
+/// A JSON POST whose 409 names its conflicts as `shape` (list or object).
+fn post_conflicts_as(
+    agent: &ureq::Agent,
+    url: &str,
+    bearer: &str,
+    shape: &str,
+    body: &Value,
+) -> Answer {
+    let headers = [("authorization", bearer), ("x-sandbox-conflicts-as", shape)];
+    call(agent, "POST", url, &headers, Some(body))
+}
+
 fn assert_error(answer: &Answer, status: u16, code: &str) {
     assert_eq!(answer.status, status, "{}", answer.body);
     let body = answer.json();
@@ -634,16 +646,7 @@ fn a_folder_is_created_then_conflicts_with_its_id_in_either_shape() {
     assert_error(&again, 409, "item_name_in_use");
     assert_eq!(again.json()["context_info"]["conflicts"]["id"], id.as_str());
     assert_eq!(again.json()["context_info"]["conflicts"]["type"], "folder");
-    let as_list = call(
-        &agent,
-        "POST",
-        &url,
-        &[
-            ("authorization", bearer.as_str()),
-            ("x-sandbox-conflicts-as", "list"),
-        ],
-        Some(&body),
-    );
+    let as_list = post_conflicts_as(&agent, &url, &bearer, "list", &body);
     assert_error(&as_list, 409, "item_name_in_use");
     assert_eq!(
         as_list.json()["context_info"]["conflicts"][0]["id"],
@@ -682,17 +685,14 @@ fn folder_items_page_with_limit_and_offset() {
         )
         .unwrap();
     }
+    let items = |query: &str| {
+        let url = api(&sb, &format!("/folders/{folder}/items{query}"));
+        get(&agent, &url, &bearer)
+    };
     let mut names = Vec::new();
     let mut offset = 0;
     loop {
-        let page = get(
-            &agent,
-            &api(
-                &sb,
-                &format!("/folders/{folder}/items?limit=10&offset={offset}"),
-            ),
-            &bearer,
-        );
+        let page = items(&format!("?limit=10&offset={offset}"));
         assert_eq!(page.status, 200, "{}", page.body);
         let page = page.json();
         assert_eq!(page["total_count"], 25);
@@ -716,43 +716,17 @@ fn folder_items_page_with_limit_and_offset() {
     assert_eq!(names[0], "sub", "folders come first");
     assert_eq!(names[1], "file-00.csv");
     assert_eq!(names[24], "file-23.csv");
-    let default = get(
-        &agent,
-        &api(&sb, &format!("/folders/{folder}/items")),
-        &bearer,
-    )
-    .json();
+    let default = items("").json();
     assert_eq!(default["limit"], 100);
     assert_eq!(default["entries"].as_array().unwrap().len(), 25);
-    let capped = get(
-        &agent,
-        &api(&sb, &format!("/folders/{folder}/items?limit=5000")),
-        &bearer,
-    )
-    .json();
+    let capped = items("?limit=5000").json();
     assert_eq!(capped["limit"], 1000);
-    let fields = get(
-        &agent,
-        &api(
-            &sb,
-            &format!("/folders/{folder}/items?limit=2&offset=1&fields=name,size,modified_at"),
-        ),
-        &bearer,
-    )
-    .json();
+    let fields = items("?limit=2&offset=1&fields=name,size,modified_at").json();
     let entry = fields["entries"][0].as_object().unwrap();
     let mut keys: Vec<&str> = entry.keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["etag", "id", "modified_at", "name", "size", "type"]);
-    assert_error(
-        &get(
-            &agent,
-            &api(&sb, &format!("/folders/{folder}/items?limit=ten")),
-            &bearer,
-        ),
-        400,
-        "bad_request",
-    );
+    assert_error(&items("?limit=ten"), 400, "bad_request");
     // The lib refuses a taken name or a missing parent.
     assert!(sb.box_add_file(&folder, "file-00.csv", b"x").is_err());
     assert!(sb.box_add_folder("999", "x").is_err());
@@ -1164,16 +1138,7 @@ fn sessions_keep_box_defaults_and_refuse_small_files_and_taken_names() {
         list.json()["context_info"]["conflicts"][0]["id"],
         boxapi::APPROVALS_2
     );
-    let object = call(
-        &agent,
-        "POST",
-        &url,
-        &[
-            ("authorization", bearer.as_str()),
-            ("x-sandbox-conflicts-as", "object"),
-        ],
-        Some(&taken),
-    );
+    let object = post_conflicts_as(&agent, &url, &bearer, "object", &taken);
     assert_eq!(
         object.json()["context_info"]["conflicts"]["id"],
         boxapi::APPROVALS_2
