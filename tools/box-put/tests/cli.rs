@@ -65,6 +65,13 @@ impl Setup {
         Run::of(cmd.envs(env.iter().copied()).args(args))
     }
 
+    /// Upload one file, `name` holding `content`, into PRINTER_PDFS with
+    /// the app of `config`.
+    fn put_one(&self, config: &Path, name: &str, content: impl AsRef<[u8]>) -> Run {
+        let file = self.file(name, content);
+        self.run_with_config(Some(config), &["--folder", PRINTER_PDFS, &file], &[])
+    }
+
     fn ok(&self, args: &[&str]) -> Run {
         let run = self.run(args, &[]);
         assert_eq!(run.code, 0, "stderr: {}", run.stderr);
@@ -99,17 +106,32 @@ impl Setup {
     }
 }
 
-fn write_config(
-    dir: &Workdir,
-    name: &str,
-    client_id: &str,
-    secret: &str,
-    kid: &str,
-    pem: &str,
-    passphrase: &str,
-) -> PathBuf {
-    let config = sbox::app_config(client_id, secret, kid, pem, passphrase);
-    dir.create(name, config.to_string())
+/// A JWT app made at run time, with a key pair of its own.
+struct TestApp {
+    client_id: &'static str,
+    secret: &'static str,
+    kid: &'static str,
+}
+
+impl TestApp {
+    /// Register the app with the sandbox's Box, with public key `public_pem`.
+    fn register(&self, sb: &Sandbox, public_pem: &str) {
+        sb.box_register_app(&BoxApp {
+            client_id: self.client_id.into(),
+            client_secret: self.secret.into(),
+            public_key_id: self.kid.into(),
+            public_key_pem: public_pem.into(),
+            enterprise_id: ENTERPRISE_ID.into(),
+        })
+        .unwrap();
+    }
+
+    /// The app's box_config.json, `name` in `dir`, with private key `pem`
+    /// encrypted with `passphrase`.
+    fn config(&self, dir: &Workdir, name: &str, pem: &str, passphrase: &str) -> PathBuf {
+        let config = sbox::app_config(self.client_id, self.secret, self.kid, pem, passphrase);
+        dir.create(name, config.to_string())
+    }
 }
 
 fn openssl(dir: &Workdir, args: &[&str]) {
@@ -160,17 +182,6 @@ fn key_pair(
     );
     openssl(dir, &["pkey", "-in", &plain, "-pubout", "-out", &public]);
     (dir.read(&encrypted), dir.read(&public))
-}
-
-fn register(sb: &Sandbox, client_id: &str, secret: &str, kid: &str, public_pem: &str) {
-    sb.box_register_app(&BoxApp {
-        client_id: client_id.into(),
-        client_secret: secret.into(),
-        public_key_id: kid.into(),
-        public_key_pem: public_pem.into(),
-        enterprise_id: ENTERPRISE_ID.into(),
-    })
-    .unwrap();
 }
 
 fn sha1_hex(bytes: &[u8]) -> String {
@@ -307,24 +318,14 @@ fn an_app_made_at_run_time_signs_its_grant() {
         "aes-256-cbc",
         "hmacWithSHA256",
     );
-    register(
-        &s.sb,
-        "run-time-client",
-        "run-time-secret",
-        "rtkey01",
-        &public,
-    );
-    let config = write_config(
-        &s.dir,
-        "rt.json",
-        "run-time-client",
-        "run-time-secret",
-        "rtkey01",
-        &private,
-        "run-time-passphrase",
-    );
-    let file = s.file("a.csv", csv(2, "x"));
-    let run = s.run_with_config(Some(&config), &["--folder", PRINTER_PDFS, &file], &[]);
+    let app = TestApp {
+        client_id: "run-time-client",
+        secret: "run-time-secret",
+        kid: "rtkey01",
+    };
+    app.register(&s.sb, &public);
+    let config = app.config(&s.dir, "rt.json", &private, "run-time-passphrase");
+    let run = s.put_one(&config, "a.csv", csv(2, "x"));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(s.files_in(PRINTER_PDFS).len(), 1);
 }
@@ -333,18 +334,14 @@ fn an_app_made_at_run_time_signs_its_grant() {
 fn keys_as_box_hands_them_out_3des_and_sha1_are_read() {
     let s = Setup::new();
     let (private, public) = key_pair(&s.dir, "old", "old-passphrase", "des3", "hmacWithSHA1");
-    register(&s.sb, "old-client", "old-secret", "oldkey1", &public);
-    let config = write_config(
-        &s.dir,
-        "old.json",
-        "old-client",
-        "old-secret",
-        "oldkey1",
-        &private,
-        "old-passphrase",
-    );
-    let file = s.file("b.csv", csv(2, "y"));
-    let run = s.run_with_config(Some(&config), &["--folder", PRINTER_PDFS, &file], &[]);
+    let app = TestApp {
+        client_id: "old-client",
+        secret: "old-secret",
+        kid: "oldkey1",
+    };
+    app.register(&s.sb, &public);
+    let config = app.config(&s.dir, "old.json", &private, "old-passphrase");
+    let run = s.put_one(&config, "b.csv", csv(2, "y"));
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
@@ -376,8 +373,7 @@ fn a_wrong_passphrase_is_78_and_no_secret_is_shown() {
         "bad.json",
         sbox::default_app_config("wrong-passphrase-value").to_string(),
     );
-    let file = s.file("d.csv", "x\n1\n");
-    let run = s.run_with_config(Some(&config), &["--folder", PRINTER_PDFS, &file], &[]);
+    let run = s.put_one(&config, "d.csv", "x\n1\n");
     assert_eq!(run.code, 78, "{}", run.stderr);
     assert!(
         run.stderr.starts_with("box-put: error: --config "),
@@ -409,18 +405,14 @@ fn an_unknown_key_is_77() {
         "aes-256-cbc",
         "hmacWithSHA256",
     );
-    register(&s.sb, "key-client", "key-secret-value", "kkey01", &public);
-    let config = write_config(
-        &s.dir,
-        "k.json",
-        "key-client",
-        "key-secret-value",
-        "kkey01",
-        &private,
-        "p2-passphrase",
-    );
-    let file = s.file("e.csv", "x\n1\n");
-    let run = s.run_with_config(Some(&config), &["--folder", PRINTER_PDFS, &file], &[]);
+    let app = TestApp {
+        client_id: "key-client",
+        secret: "key-secret-value",
+        kid: "kkey01",
+    };
+    app.register(&s.sb, &public);
+    let config = app.config(&s.dir, "k.json", &private, "p2-passphrase");
+    let run = s.put_one(&config, "e.csv", "x\n1\n");
     assert_eq!(run.code, 77, "{}", run.stderr);
     assert!(run.stderr.contains("grant was refused"), "{}", run.stderr);
     common::testing::assert_one_line_without(&run.stderr, &["key-secret-value", "p2-passphrase"]);
