@@ -77,10 +77,12 @@ start() {
         SMTP_TEST_PLAIN_PORT=$plain_port \
         SMTP_TEST_CERT=$dir/tls/server.pem SMTP_TEST_KEY=$dir/tls/server.key \
         setsid /usr/bin/python3 "$here/smtp_server.py" "$dir" </dev/null >"$dir/server.log" 2>&1 &
+    # Under job control setsid forks, and $! is then a parent that exits at
+    # once; the server writes its own pid into "ready", which is the one kept.
     echo $! >"$pidfile"
     local waited=0
-    until [ -f "$dir/ready" ]; do
-        if ! running || [ $waited -ge 300 ]; then
+    until [ -s "$dir/ready" ]; do
+        if grep -q Traceback "$dir/server.log" 2>/dev/null || [ $waited -ge 300 ]; then
             echo "smtp.sh: error: the server did not start; see $dir/server.log" >&2
             stop
             exit 75
@@ -88,6 +90,7 @@ start() {
         sleep 0.1
         waited=$((waited + 1))
     done
+    cp "$dir/ready" "$pidfile"
     echo "smtp.sh: running on 127.0.0.1:$starttls_port (STARTTLS), :$implicit_port (TLS), :$plain_port (no TLS)" >&2
 }
 
