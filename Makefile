@@ -12,7 +12,7 @@ TOOLS   := $(filter-out common mangen,$(notdir $(wildcard tools/*)))
 RELEASE := $(addprefix target/release/,$(TOOLS))
 SCRIPTS := $(shell find pipelines tests bench .ci -type f \( -name '*.sh' -o -name run \) 2>/dev/null)
 
-.PHONY: all build build-deps test fmt-check clippy unit examples scripts man man-check shellcheck demo demo-db bench install uninstall clean
+.PHONY: all build build-deps test fmt-check clippy unit flows examples scripts man man-check shellcheck demo demo-db bench install uninstall clean
 
 all: build
 
@@ -26,7 +26,7 @@ $(RELEASE) &: Cargo.toml Cargo.lock $(shell find tools -name '*.rs' -o -name Car
 	$(CARGO) build --locked --release $(addprefix -p ,$(TOOLS))
 
 # The order is the one CI relies on: cheap checks first.
-test: fmt-check clippy unit examples scripts man-check shellcheck
+test: fmt-check clippy unit flows examples scripts man-check shellcheck
 
 fmt-check:
 	$(CARGO) fmt --all --check
@@ -36,6 +36,11 @@ clippy: build-deps
 
 unit: build-deps
 	tests/servers/with-servers.sh $(CARGO) test --locked --workspace
+
+# Every flow end to end against the local servers and the sandbox, with the
+# debug binaries the unit tests built (the sandbox is a workspace member).
+flows: demo-db
+	tests/servers/with-servers.sh tests/flows/run.sh target/debug
 
 # The README's console transcripts, run against the debug binaries the unit tests built.
 examples:

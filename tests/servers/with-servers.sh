@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run a command with the test database servers up and their URLs in the
-# environment (TEST_POSTGRES_URL, TEST_MARIADB_URL):
+# environment (TEST_POSTGRES_URL, TEST_MARIADB_URL, TEST_SMTP_*, TEST_SFTP_*,
+# TEST_SANDBOX_URL and TEST_SANDBOX_CA):
 #
 #   tests/servers/with-servers.sh cargo test --locked --workspace
 #
@@ -14,7 +15,7 @@ if [ $# -eq 0 ]; then
     exit 64
 fi
 here=$(cd "$(dirname "$0")" && pwd)
-servers=(postgres mariadb smtp sshd)
+servers=(postgres mariadb smtp sshd sandbox)
 started=()
 
 # shellcheck disable=SC2317  # called by the EXIT trap
@@ -37,7 +38,7 @@ for s in "${servers[@]}"; do
     eval "$("$here/$s.sh" env)"
 done
 echo "with-servers: ${servers[*]} up in $((SECONDS - begin))s" >&2
-export TEST_POSTGRES_URL TEST_MARIADB_URL TEST_SMTP_STARTTLS TEST_SMTP_IMPLICIT TEST_SMTP_PLAIN TEST_SMTP_USER TEST_SMTP_PASSWORD TEST_SMTP_CA TEST_SMTP_MAILDIR TEST_SMTP_LOG TEST_SFTP_URL TEST_SFTP_DIR
+export TEST_POSTGRES_URL TEST_MARIADB_URL TEST_SMTP_STARTTLS TEST_SMTP_IMPLICIT TEST_SMTP_PLAIN TEST_SMTP_USER TEST_SMTP_PASSWORD TEST_SMTP_CA TEST_SMTP_MAILDIR TEST_SMTP_LOG TEST_SFTP_URL TEST_SFTP_DIR TEST_SANDBOX_URL TEST_SANDBOX_CA
 
 status=0
 "$@" || status=$?

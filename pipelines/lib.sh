@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Shared by every flow script: `. "$(dirname "$0")/../lib.sh"`.
+#
+# Sets FLOW_HOME (the repository root), FLOW_DIR (the flow script's folder),
+# FLOW_NAME (that folder's name until flow_init names the flow), DATA_DIR,
+# LOG_DIR and STATE_DIR (from the environment, else $FLOW_HOME/data, /log,
+# /state). When ENV_FILE is set it is sourced first with `set -a`, so it may
+# set any of these too. The tools come from $PHTOOLS_BIN when set, else from
+# $FLOW_HOME/target/release when that exists, else from PATH. umask is 077:
+# whatever a flow writes (data files with patient records, logs) is private.
+#
+# Functions:
+#   require_env VAR...   exit 78 naming every missing (unset or empty) variable
+#   flow_init NAME [DATE] RUN_DATE (default today, YYYY-MM-DD, else exit 64),
+#                        AUDIT=$LOG_DIR/${RUN_DATE}_NAME.jsonl, stderr also
+#                        appended to $LOG_DIR/${RUN_DATE}_NAME.log, and the
+#                        lock $STATE_DIR/NAME.lock (held elsewhere: exit 75)
+#   audit                append stdin to $AUDIT and pass it through
+#   step TEXT...         one progress line on stderr
+#   at_exit CMD          run CMD (eval'd) when the flow exits; flows use this
+#                        instead of their own EXIT trap
+#   die CODE TEXT...     one error line on stderr, exit CODE
+set -euo pipefail
+umask 077
+
+FLOW_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FLOW_DIR=$(cd "$(dirname "$0")" && pwd)
+FLOW_NAME=${FLOW_NAME:-$(basename "$FLOW_DIR")}
+
+if [ -n "${ENV_FILE:-}" ]; then
+    if [ ! -r "$ENV_FILE" ]; then
+        echo "$FLOW_NAME: error: cannot read ENV_FILE $ENV_FILE" >&2
+        exit 78
+    fi
+    set -a
+    # shellcheck disable=SC1090  # the operator's own file
+    . "$ENV_FILE"
+    set +a
+fi
+
+DATA_DIR=${DATA_DIR:-$FLOW_HOME/data}
+LOG_DIR=${LOG_DIR:-$FLOW_HOME/log}
+STATE_DIR=${STATE_DIR:-$FLOW_HOME/state}
+
+if [ -n "${PHTOOLS_BIN:-}" ]; then
+    PATH=$PHTOOLS_BIN:$PATH
+elif [ -d "$FLOW_HOME/target/release" ]; then
+    PATH=$FLOW_HOME/target/release:$PATH
+fi
+export PATH
+
+_flow_exit_cmds=()
+_flow_tee_pid=
+
+# shellcheck disable=SC2317  # called by the EXIT trap
+_flow_on_exit() {
+    local rc=$? c
+    for c in "${_flow_exit_cmds[@]}"; do
+        eval "$c" || true
+    done
+    # Let the log's tee write its last lines before the flow's caller reads it.
+    if [ -n "$_flow_tee_pid" ]; then
+        exec 2>&-
+        wait "$_flow_tee_pid" 2>/dev/null || true
+    fi
+    exit "$rc"
+}
+trap _flow_on_exit EXIT
+
+at_exit() {
+    _flow_exit_cmds+=("$1")
+}
+
+die() {
+    local code=$1
+    shift
+    echo "$FLOW_NAME: error: $*" >&2
+    exit "$code"
+}
+
+step() {
+    printf '%s: %s\n' "$FLOW_NAME" "$*" >&2
+}
+
+require_env() {
+    local v missing=()
+    for v in "$@"; do
+        [ -n "${!v:-}" ] || missing+=("$v")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        local list
+        list=$(printf '%s, ' "${missing[@]}")
+        echo "$FLOW_NAME: error: missing variables: ${list%, } (see pipelines/$FLOW_NAME/env.example)" >&2
+        exit 78
+    fi
+}
+
+flow_init() {
+    FLOW_NAME=$1
+    local d=${2:-}
+    [ -n "$d" ] || d=$(date +%F)
+    if ! [[ $d =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || [ "$(date -d "$d" +%F 2>/dev/null)" != "$d" ]; then
+        echo "$FLOW_NAME: error: DATE must be a date as YYYY-MM-DD" >&2
+        exit 64
+    fi
+    RUN_DATE=$d
+    mkdir -p "$DATA_DIR" "$LOG_DIR" "$STATE_DIR"
+    AUDIT=$LOG_DIR/${RUN_DATE}_$FLOW_NAME.jsonl
+    exec 2> >(tee -a "$LOG_DIR/${RUN_DATE}_$FLOW_NAME.log" >&2)
+    _flow_tee_pid=$!
+    local lock=$STATE_DIR/$FLOW_NAME.lock
+    exec {FLOW_LOCK_FD}>>"$lock"
+    if ! flock -n "$FLOW_LOCK_FD"; then
+        echo "$FLOW_NAME: error: another run holds $lock; try again later" >&2
+        exit 75
+    fi
+    step "run for $RUN_DATE started $(date -u +%FT%TZ)"
+}
+
+audit() {
+    tee -a "$AUDIT"
+}
