@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pipelines/lib.sh itself: missing variables (78), a bad date (64), the lock
 # (75), ENV_FILE, the stderr log, the audit log and the files' modes.
+# shellcheck source=tests/flows/lib.sh
 . "$(dirname "$0")/lib.sh"
 test_init foundation "${1:-}"
 
