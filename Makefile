@@ -84,3 +84,8 @@ uninstall:
 clean:
 	$(CARGO) clean
 	rm -rf bench/data bench/out demo-out data/demo.sqlite
+
+# F5, ReqCheck extract (nightly).
+.PHONY: reqcheck
+reqcheck:
+	pipelines/reqcheck/run.sh
