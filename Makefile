@@ -85,6 +85,14 @@ clean:
 	$(CARGO) clean
 	rm -rf bench/data bench/out demo-out data/demo.sqlite
 
+# F8, Kobo survey to dhis2 events: the mapping (rerun when the program changes), then the daily run.
+.PHONY: sipca-mapping sipca
+sipca-mapping:
+	pipelines/sipca/mapping.sh
+
+sipca:
+	pipelines/sipca/run.sh
+
 # F5, ReqCheck extract (nightly).
 .PHONY: reqcheck
 reqcheck:
