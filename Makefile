@@ -97,3 +97,8 @@ sipca:
 .PHONY: reqcheck
 reqcheck:
 	pipelines/reqcheck/run.sh
+
+# F6, test results to ReportStream (every 2 minutes).
+.PHONY: reportstream
+reportstream:
+	pipelines/reportstream/run.sh

@@ -5,8 +5,8 @@
 # these lines, and publish.sh flattens a batch's doses into the payload.
 # Dates become YYYY-MM-DD and timestamps ISO 8601 in UTC; booleans (1/0,
 # Y/N, yes/no, true/false) become true/false; empty and null values are left out.
-def day: tostring | .[0:10];
-def stamp: tostring | .[0:19] | sub(" "; "T") + "Z";
+def day: if . == null then . else tostring | .[0:10] end;
+def stamp: if . == null then . else tostring | .[0:19] | sub(" "; "T") + "Z" end;
 def flag:
   if type == "boolean" then .
   elif (tostring | ascii_downcase) as $v | ["1", "y", "yes", "true", "t"] | index([$v]) then true
