@@ -85,6 +85,11 @@ clean:
 	$(CARGO) clean
 	rm -rf bench/data bench/out demo-out data/demo.sqlite
 
+# F7, Primero <-> OSCaR case sync, both directions.
+.PHONY: primero-oscar
+primero-oscar:
+	pipelines/primero-oscar/run.sh
+
 # F8, Kobo survey to dhis2 events: the mapping (rerun when the program changes), then the daily run.
 .PHONY: sipca-mapping sipca
 sipca-mapping:

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# F7, Primero <-> OSCaR case sync (make primero-oscar), hourly.
+# Flow B: clients OSCaR referred -> Primero cases (upsert by lookup), then
+# OSCaR's id links. Flow A: Primero cases referred to OSCaR -> OSCaR clients
+# (upsert). B runs first, so that A sends the cases B changed in the same run
+# and the next run has nothing left to send. Each direction has its cursor and its index under
+# $STATE_DIR/primero-oscar/, moved only from what was delivered. A record that
+# fails is reported and does not stop the others; the exit status is the
+# worst of them. Variables: see env.example.
+# shellcheck source=pipelines/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+flow_init primero-oscar "${DATE:-}"
+require_env PRIMERO_URL PRIMERO_USER PRIMERO_PASSWORD OSCAR_URL OSCAR_EMAIL OSCAR_PASSWORD
+
+state=$STATE_DIR/primero-oscar
+mkdir -p "$state"
+work=$(mktemp -d "$DATA_DIR/.primero-oscar.XXXXXX")
+at_exit "rm -rf '$work'"
+primero_api=${PRIMERO_URL%/}
+oscar_api=${OSCAR_URL%/}
+primero=(--auth primero --user-env PRIMERO_USER --password-env PRIMERO_PASSWORD --retries "${HTTP_RETRIES:-3}")
+[ -z "${PRIMERO_CA_FILE:-}" ] || primero+=(--ca-file "$PRIMERO_CA_FILE")
+oscar=(--auth oscar --user-env OSCAR_EMAIL --password-env OSCAR_PASSWORD --retries "${HTTP_RETRIES:-3}")
+[ -z "${OSCAR_CA_FILE:-}" ] || oscar+=(--ca-file "$OSCAR_CA_FILE")
+started=$(date -u +%F)
+rc=0
+# Keep the worst exit status: 77 above 75 above 69 above 65 above the rest.
+worst() {
+    local r
+    for r in 77 75 69 65; do
+        if [ "$rc" = "$r" ] || [ "$1" = "$r" ]; then rc=$r; return; fi
+    done
+    [ "$rc" -ne 0 ] || rc=$1
+}
+# cursor NAME [VALUE]: read the cursor (default PRIMERO_OSCAR_SINCE), or write it atomically.
+cursor() {
+    local f=$state/$1.cursor
+    if [ $# -eq 1 ]; then
+        if [ -s "$f" ]; then cat "$f"; else echo "${PRIMERO_OSCAR_SINCE:-1970-01-01T00:00:00Z}"; fi
+    else
+        printf '%s\n' "$2" > "$f.tmp" && mv "$f.tmp" "$f"
+    fi
+}
+
+# ---- Flow B: OSCaR -> Primero ----
+since_b=$(cursor oscar)
+since_b="${since_b:0:10} 00:00:00"
+step "B: fetch the OSCaR clients referred externally and changed since $since_b"
+http-get "$oscar_api/api/v1/organizations/clients" "${oscar[@]}" --query "since_date='$since_b'" \
+    --query referred_external=true --records '.data[]' > "$work/oscar_clients.ndjson"
+
+step "B: keep the new and changed referrals from OSCaR (a case id minted for each new one)"
+json-map -f "$FLOW_DIR/oscar_referrals.jq" "$work/oscar_clients.ndjson" |
+    index-diff --index "$state/primero_index.json" --key global_id --mint uuid \
+        --hash-exclude external_id,external_id_display --on-duplicate last > "$work/b_todo.ndjson"
+
+step "B: map them to Primero cases"
+b_rc=0
+json-map --keep-going --lookup "services=$FLOW_DIR/services.json" --lookup "province=$FLOW_DIR/province_users.json" \
+    -f "$FLOW_DIR/to_primero.jq" "$work/b_todo.ndjson" > "$work/b_cases.ndjson" || b_rc=$?
+
+: > "$work/b_results.ndjson"
+for by in case_id oscar_number; do
+    # shellcheck disable=SC2016  # jq's variable
+    json-map --arg by "$by" 'select(.lookup == $by)' "$work/b_cases.ndjson" > "$work/b_$by.ndjson"
+    [ -s "$work/b_$by.ndjson" ] || continue
+    step "B: upsert $(wc -l < "$work/b_$by.ndjson") cases into Primero, looked up by $by"
+    r=0
+    http-post --each "${primero[@]}" --body-field body --id-from .data.case_id \
+        --lookup "$primero_api/api/v2/cases?remote=true&$by={body.data.$by}" \
+        --update-url "$primero_api/api/v2/cases/{remote_id}" \
+        "$primero_api/api/v2/cases" < "$work/b_$by.ndjson" | audit >> "$work/b_results.ndjson" || r=$?
+    [ "$b_rc" -ne 0 ] || b_rc=$r
+    [ "$r" -eq 0 ] || b_rc=$r
+done
+
+step "B: link the new cases in OSCaR"
+links_rc=0
+json-map 'select(.ok == true) | ._key' "$work/b_results.ndjson" > "$work/b_ok.ndjson"
+json-map --slurp '.' "$work/b_ok.ndjson" > "$work/b_ok.json"
+# shellcheck disable=SC2016  # jq's variables
+json-map --slurp --lookup "ok=$work/b_ok.json" \
+    '{data: [.[] | select(._key as $k | $ok | index([$k])) | {external_id: .body.data.case_id, external_id_display: .body.data.case_id_display, global_id: ._key}]}' \
+    "$work/b_oscar_number.ndjson" > "$work/links.json"
+if [ "$(json-map '.data | length' "$work/links.json")" != 0 ]; then
+    http-post "${oscar[@]}" -X PUT --body "$work/links.json" --receipt-field message=.data.message \
+        "$oscar_api/api/v1/organizations/clients/update_links/" | audit > /dev/null || links_rc=$?
+fi
+
+if [ "$links_rc" -eq 0 ]; then
+    step "B: commit the delivered cases"
+    index-diff --commit --index "$state/primero_index.json" "$work/b_results.ndjson"
+    [ "$b_rc" -ne 0 ] || cursor oscar "${started}T00:00:00Z"
+else
+    step "B: the links failed: nothing committed, the next run sends these cases again (an update)"
+fi
+worst "$b_rc"
+worst "$links_rc"
+
+# ---- Flow A: Primero -> OSCaR ----
+since_a=$(cursor primero)
+step "A: fetch the Primero cases changed since $since_a"
+http-get "$primero_api/api/v2/cases" "${primero[@]}" --query "last_updated_at=$since_a.." \
+    --query remote=true --paginate page --per 100 --records '.data[]' > "$work/cases.ndjson"
+
+step "A: map the cases referred to OSCaR to OSCaR clients"
+r=0
+json-map --keep-going --rejects "$work/a_rejects.ndjson" --lookup "services=$FLOW_DIR/services.json" \
+    -f "$FLOW_DIR/to_oscar.jq" "$work/cases.ndjson" > "$work/clients.ndjson" || r=$?
+worst $r
+
+step "A: keep the new and changed clients"
+index-diff --index "$state/oscar_index.json" --key case_id --hash-exclude _updated --on-duplicate last \
+    "$work/clients.ndjson" > "$work/a_todo.ndjson"
+
+: > "$work/a_results.ndjson"
+if [ -s "$work/a_todo.ndjson" ]; then
+    step "A: upsert $(wc -l < "$work/a_todo.ndjson") clients into OSCaR"
+    r=0
+    http-post --each "${oscar[@]}" --body-field body --id-from .global_id \
+        "$oscar_api/api/v1/organizations/clients/upsert/" < "$work/a_todo.ndjson" |
+        audit > "$work/a_results.ndjson" || r=$?
+    worst $r
+fi
+
+step "A: commit the delivered clients and move the cursor"
+index-diff --commit --index "$state/oscar_index.json" "$work/a_results.ndjson"
+new_a=$({
+    json-map '{t: "case", u: .last_updated_at}' "$work/cases.ndjson"
+    json-map '{t: "todo", k: ._key, u: ._updated}' "$work/a_todo.ndjson"
+    json-map 'select(.ok == true) | {t: "ok", k: ._key}' "$work/a_results.ndjson"
+    if [ -s "$work/a_rejects.ndjson" ]; then json-map '{t: "rejected", u: .last_updated_at}' "$work/a_rejects.ndjson"; fi
+} | json-map --slurp -r --arg old "$since_a" -f "$FLOW_DIR/cursor.jq")
+cursor primero "$new_a"
+
+[ "$rc" -eq 0 ] || die "$rc" "some records were not delivered (see the lines above); the next run sends them again"
+step "done"

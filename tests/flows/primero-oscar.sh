@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# F7, Primero <-> OSCaR case sync (pipelines/primero-oscar): what the sandbox's
+# OSCaR and Primero received on a first run, nothing on a second, a run cut
+# short then rerun sending exactly the rest with the same ids, a failing record
+# not stopping the others, a missing variable (78) and an outage (75) moving no
+# state.
+# shellcheck source=tests/flows/lib.sh
+. "$(dirname "$0")/lib.sh"
+test_init primero-oscar "${1:-}"
+
+flow=$ROOT/pipelines/primero-oscar/run.sh
+state=$STATE_DIR/primero-oscar
+export PRIMERO_URL=$TEST_SANDBOX_URL/primero PRIMERO_USER=primero_user PRIMERO_PASSWORD=primero-secret
+export OSCAR_URL=$TEST_SANDBOX_URL/oscar OSCAR_EMAIL=oscar@example.org OSCAR_PASSWORD=oscar-secret
+export PRIMERO_CA_FILE=$TEST_SANDBOX_CA OSCAR_CA_FILE=$TEST_SANDBOX_CA DATE=2024-03-10
+upserts() { sb_received oscar | jq -c '[.[] | select(.method == "POST" and (.path | endswith("/upsert/")))]'; }
+writes() { { sb_received oscar; sb_received primero; } | jq -s '[.[][] | select(.method != "GET" and (.path | test("sign_in|tokens") | not))] | length'; }
+fresh() { rm -rf "$state"; sb_reset; }
+
+# Missing variables: 78, all named, nothing sent.
+run_flow 78 env -u OSCAR_URL -u PRIMERO_PASSWORD "$flow"
+assert_contains "$ERR" "primero-oscar: error: missing variables: PRIMERO_PASSWORD, OSCAR_URL (see pipelines/primero-oscar/env.example)"
+assert_eq 0 "$(sb_received oscar | jq length)" "OSCaR requests with a variable missing"
+
+# First run, from the start of time.
+run_flow 0 "$flow"
+ups=$(upserts)
+# Flow A: one upsert per Primero case referred to OSCaR, demo ones dropped.
+assert_eq "$(jq -r 'keys | sort | join(",")' "$state/oscar_index.json")" \
+    "$(jq -r '[.[].body.organization.external_id] | sort | join(",")' <<<"$ups")" "upserted cases = the index"
+assert_eq 15 "$(jq length <<<"$ups")" "upserts"
+assert_eq 0 "$(jq '[.[] | select(.status != 200)] | length' <<<"$ups")" "upserts refused"
+assert_eq 0 "$(jq '[.[].body.organization | select(.organization_name == "demo" or .external_id == "5f6130b0-bfa7-4544-a3c8-897f54d3b877")] | length' <<<"$ups")" "demo organisations sent"
+assert_eq 0 "$(jq '[.[].body.organization | .. | select(. == "" or . == null or . == [])] | length' <<<"$ups")" "empty values sent"
+assert_eq 0 "$(jq '[.[].body.organization.location_current_village_code // empty | select(test("^[0-9]{8}$") | not)] | length' <<<"$ups")" "village codes not of 8 digits"
+c5=$(jq -c '[.[].body.organization | select(.external_id == "c5c387b2-dd9e-4bba-bce1-d4ac831de2d0")][0]' <<<"$ups")
+assert_eq "02020202,hfj,hfj,01EGG9DKEQ" "$(jq -r '[.location_current_village_code, .organization_name, .organization_id, .global_id[0:10]] | join(",")' <<<"$c5")" "a padded village code, agency-hfj as hfj"
+assert_eq "Transitional Accommodation,Post-Trafficking Counseling" "$(jq -r '[.services[].name] | join(",")' <<<"$c5")" "the services map"
+assert_eq "true,primero" "$(jq -r '[.is_referred, .resource] | join(",")' <<<"$c5")" "referred, from Primero"
+# The OSCaR global ids came back into the index.
+assert_eq 15 "$(jq '[.[] | select(.delivered == true and (.remote_id | test("^[0-9A-Z]{26}$")))] | length' "$state/oscar_index.json")" "OSCaR ids in the index"
+# Flow B: OSCaR's referrals became Primero cases: new ones POSTed with the
+# minted case_id, linked ones PATCHed; the new ones linked back in OSCaR.
+prec=$(sb_received primero)
+posts=$(jq -c '[.[] | select(.method == "POST" and .path == "/primero/api/v2/cases")]' <<<"$prec")
+patches=$(jq -c '[.[] | select(.method == "PATCH")]' <<<"$prec")
+assert_eq 20 "$(($(jq length <<<"$posts") + $(jq length <<<"$patches")))" "Primero writes"
+assert_eq 20 "$(jq '[.[] | select(.delivered == true)] | length' "$state/primero_index.json")" "delivered in the Primero index"
+new=$(jq -c '[.[].body.data]' <<<"$posts")
+assert_eq "$(jq -r '[.[] | .case_id] | sort | join(",")' <<<"$new")" \
+    "$(jq -r --argjson n "$new" '[$n[].oscar_number] as $o | [to_entries[] | select(.key as $k | $o | index([$k])) | .value.remote_id] | sort | join(",")' "$state/primero_index.json")" "new cases' ids = the index's"
+assert_eq "mgrkrt" "$(jq -r '.[] | select(.oscar_number == "01SYNEPS07Z55K6QRJMB4N0G9H") | .owned_by' <<<"$new")" "the province user of village 10..."
+assert_eq "referral_from_oscar" "$(jq -r '.[] | select(.oscar_number == "01SYNEPS07Z55K6QRJMB4N0G9H") | .services_section[0].service_response_type' <<<"$new")" "a referral from OSCaR"
+assert_eq 0 "$(jq '[.[].body.data | select(has("owned_by") or has("name_first"))] | length' <<<"$patches")" "owner or name in an update"
+links=$(sb_received oscar | jq -c '[.[] | select(.method == "PUT")][0].body.data')
+# (01ED6A8KWD14 is linked to a case Primero lacks: created with its case id, it needs no link.)
+assert_eq "$(jq -r '[.[] | select(.oscar_number != "01ED6A8KWD1454FGXEPRNBV23N") | "\(.oscar_number)=\(.case_id)"] | sort | join(",")' <<<"$new")" \
+    "$(jq -r '[.[] | "\(.global_id)=\(.external_id)"] | sort | join(",")' <<<"$links")" "links of the new cases"
+assert_eq "$(jq length <<<"$new")" "$(sb_state oscar | jq --argjson n "$new" '[$n[] | "\(.oscar_number)=\(.case_id)"] as $want | [.clients[] | "\(.global_id)=\(.external_id)" | select(. as $x | $want | index([$x]))] | length')" "OSCaR clients linked"
+assert_contains "$LOG_DIR/2024-03-10_primero-oscar.jsonl" '"ok":true'
+assert_not_contains "$LOG_DIR/2024-03-10_primero-oscar.log" "Synthetic" "the stderr log"
+assert_file "$state/primero.cursor"
+assert_file "$state/oscar.cursor"
+
+# Second run right after: nothing sent to either side.
+before=$(writes)
+run_flow 0 "$flow"
+assert_eq "$before" "$(writes)" "writes after a second run"
+
+# A run cut short: three OSCaR upserts and two Primero creates fail (503, no
+# retries); the others go through, the run says 75; the rerun sends exactly
+# those, with the same ids, and nothing else.
+fresh
+sb_fault '{"path":"/oscar/api/v1/organizations/clients/upsert/","method":"POST","status":503,"count":3}'
+sb_fault '{"path":"/primero/api/v2/cases","method":"POST","status":503,"count":2}'
+run_flow 75 env HTTP_RETRIES=0 "$flow"
+failed_up=$(upserts | jq -r '[.[] | select(.status == 503) | .body.organization.external_id] | sort | join(",")')
+failed_new=$(sb_received primero | jq -r '[.[] | select(.method == "POST" and .path == "/primero/api/v2/cases" and .status == 503) | .body.data.case_id] | sort | join(",")')
+assert_eq 12 "$(upserts | jq '[.[] | select(.status == 200)] | length')" "upserts through in the cut-short run"
+assert_eq 12 "$(jq '[.[] | select(.delivered == true)] | length' "$state/oscar_index.json")" "delivered clients after the cut-short run"
+assert_eq 18 "$(jq '[.[] | select(.delivered == true)] | length' "$state/primero_index.json")" "delivered cases after the cut-short run"
+assert_eq 2 "$(tr ',' '\n' <<<"$failed_new" | grep -c .)" "failed creates"
+n_up=$(upserts | jq length)
+n_pr=$(sb_received primero | jq length)
+run_flow 0 "$flow"
+assert_eq "$failed_up" "$(upserts | jq -r ".[$n_up:] | [.[].body.organization.external_id] | sort | join(\",\")")" "upserts of the rerun"
+rerun=$(sb_received primero | jq -c ".[$n_pr:] | [.[] | select(.method == \"POST\" or .method == \"PATCH\") | select(.path | test(\"tokens\") | not)]")
+assert_eq "$failed_new" "$(jq -r '[.[].body.data.case_id] | sort | join(",")' <<<"$rerun")" "Primero writes of the rerun: the failed creates, same case ids"
+assert_eq "POST,POST" "$(jq -r '[.[].method] | join(",")' <<<"$rerun")" "the failed creates are created"
+assert_eq 15 "$(jq '[.[] | select(.delivered == true)] | length' "$state/oscar_index.json")" "delivered clients after the rerun"
+assert_eq 20 "$(jq '[.[] | select(.delivered == true)] | length' "$state/primero_index.json")" "delivered cases after the rerun"
+before=$(writes)
+run_flow 0 "$flow"
+assert_eq "$before" "$(writes)" "writes after a third run"
+
+# An outage of OSCaR: 75, no cursor or index moved, nothing sent to Primero.
+fresh
+sb_fault '{"path":"/oscar/*","status":503,"count":1000}'
+run_flow 75 env HTTP_RETRIES=0 "$flow"
+assert_no_file "$state/oscar.cursor"
+assert_no_file "$state/primero.cursor"
+assert_no_file "$state/oscar_index.json"
+assert_eq 0 "$(writes)" "writes during an outage"
+
+test_done
