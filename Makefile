@@ -12,7 +12,7 @@ TOOLS   := $(filter-out common mangen,$(notdir $(wildcard tools/*)))
 RELEASE := $(addprefix target/release/,$(TOOLS))
 SCRIPTS := $(shell find pipelines tests bench .ci -type f \( -name '*.sh' -o -name run \) 2>/dev/null)
 
-.PHONY: all build build-deps test fmt-check clippy unit flows examples scripts man man-check shellcheck demo demo-db bench install uninstall clean
+.PHONY: all build build-deps test fmt-check clippy unit flows examples scripts man man-check shellcheck demo demo-db eod bench install uninstall clean
 
 all: build
 
@@ -65,6 +65,11 @@ demo-db: data/demo.sqlite
 
 data/demo.sqlite: pipelines/demo-db/demo-db.sql pipelines/demo-db/build.sh
 	pipelines/demo-db/build.sh $@
+
+# The runbook flows (pipelines/*/run.sh; see env.example beside each). Cron
+# calls the scripts directly: make turns every failure into exit 2.
+eod:
+	pipelines/eod/run.sh $(DATE)
 
 demo: build demo-db
 	pipelines/demo.sh

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# F1, end-of-day files: the appointments of DATE for the printing company
+# (SFTP), the health network (mail) and the city (Box).
+#
+#   pipelines/eod/run.sh [DATE]        (make eod DATE=YYYY-MM-DD; default today)
+#
+# Variables: see env.example beside this script. Receipts go to
+# log/DATE_eod.jsonl, stderr also to log/DATE_eod.log. A rerun for the same
+# DATE writes the same files, renames them over the old ones on SFTP, makes a
+# new Box version only when a file changed, and mails the master file again
+# only when it changed (or with EOD_RESEND_MAIL=1).
+# shellcheck source=pipelines/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+flow_init eod "${1:-${DATE:-}}"
+vars=(PRINT_SFTP_HOST PRINT_SFTP_USERNAME
+    HEALTH_NETWORK_SMTP_URL HEALTH_NETWORK_USER_NAME HEALTH_NETWORK_USER_PWD
+    HEALTH_NETWORK_MAIL_FROM HEALTH_NETWORK_MAIL_TO
+    BOX_CONFIG BOX_EOD_PARENT BOX_EOD_TRANSPORTATION)
+[ -n "${PRINT_SFTP_PASSWORD:-}${PRINT_SFTP_IDENTITY:-}" ] || vars+=(PRINT_SFTP_PASSWORD)
+require_env "${vars[@]}"
+
+DB_URL=${DB_URL:-sqlite:$FLOW_HOME/data/demo.sqlite}
+day_after=$(date -d "$RUN_DATE + 1 day" +%F)
+box_day=$(date -d "$RUN_DATE" +%m-%d-%Y)
+out=$DATA_DIR/$RUN_DATE
+master=$out/patient_appointments_master.csv
+printer=$out/patient_appointments.csv
+form=$out/patients_form_print.csv
+records=$out/.appointments.ndjson
+db_args=(--db "$DB_URL")
+[ -z "${DB_PASSWORD:-}" ] || db_args+=(--password-env DB_PASSWORD)
+box_args=()
+[ -z "${BOX_CA_FILE:-}" ] || box_args+=(--ca-file "$BOX_CA_FILE")
+mail_args=()
+[ -z "${HEALTH_NETWORK_CA_FILE:-}" ] || mail_args+=(--ca-file "$HEALTH_NETWORK_CA_FILE")
+# The layouts' columns that the database no longer has: written empty, in place.
+gone=ssn,language_pref_other,patient_pui,doctor_provider,doctor_provider_other,provider_patient_id
+# The columns every file is made from; one missing fails the run, naming it.
+needed=book_datetime,start_datetime,end_datetime,first_name,last_name,dob,first_responder,hash,business_code
+
+# The box-put flags for a Box folder given as an id or as a path from the
+# root, with an optional subfolder under it (created when missing).
+box_folder() {
+    if [[ $1 =~ ^[0-9]+$ ]] && [ -n "${2:-}" ]; then
+        folder=(--root "$1" --path "$2" --mkdir)
+    elif [[ $1 =~ ^[0-9]+$ ]]; then
+        folder=(--folder "$1")
+    else
+        folder=(--path "$1${2:+/$2}" --mkdir)
+    fi
+}
+
+step "extract the appointments of $RUN_DATE"
+mkdir -p "$out"
+at_exit "rm -f $(printf %q "$records")"
+db-extract "${db_args[@]}" --query-file "$FLOW_DIR/appointments.sql" --param "$RUN_DATE" --param "$day_after" --to ndjson \
+    | csv-shape --from ndjson --to ndjson --require "$needed" >"$records"
+count=$(wc -l <"$records")
+[ "$count" -gt 0 ] || step "no appointments on $RUN_DATE: the files have their header rows only"
+
+step "write the master file ($count appointments)"
+json-map -f "$FLOW_DIR/eod.jq" --arg file master "$records" \
+    | csv-shape --from ndjson --columns-file "$FLOW_DIR/master.columns" --row-number car_number \
+        --add-empty "$gone,pcp_first_name,pcp_last_name,pcp_phone_number,pcp_address,pcp_city,pcp_state,pcp_zip_code" -o "$master"
+
+step "write the printer files"
+json-map -f "$FLOW_DIR/eod.jq" --arg file printer "$records" \
+    | csv-shape --from ndjson --select 'car_number,start_datetime,name,dob,Patient Type' --row-number car_number -o "$printer"
+json-map -f "$FLOW_DIR/eod.jq" --arg file form_print "$records" \
+    | csv-shape --from ndjson --columns-file "$FLOW_DIR/form_print.columns" --row-number car_number --add-empty "$gone" -o "$form"
+
+step "send the printer files to the printing company (SFTP, ${PRINT_SFTP_DIR:+$PRINT_SFTP_DIR/}$RUN_DATE)"
+sftp-put --env-prefix PRINT_SFTP --remote-dir "${PRINT_SFTP_DIR:+$PRINT_SFTP_DIR/}$RUN_DATE" --mkdir "$printer" "$form" | audit >/dev/null
+
+master_sha=$(sha256sum "$master" | cut -d' ' -f1)
+mailed=
+if [ -s "$AUDIT" ]; then
+    # shellcheck disable=SC2016  # $sha is jq's
+    mailed=$(json-map -r --arg sha "$master_sha" \
+        'select(.tool == "smtp-send" and (.dry | not) and any(.attachments[]?; .sha256 == $sha)) | "mailed"' "$AUDIT" | head -n 1)
+fi
+if [ -n "$mailed" ] && [ "${EOD_RESEND_MAIL:-0}" != 1 ]; then
+    step "the health network already has this master file (see $AUDIT): not mailed again"
+else
+    step "mail the master file to the health network"
+    smtp-send --env-prefix HEALTH_NETWORK "${mail_args[@]}" --subject "Patient appointments $RUN_DATE" \
+        --body "The master patient file for $RUN_DATE is attached ($count appointments)." --attach "$master" | audit >/dev/null
+fi
+
+step "upload the three files to Box ($BOX_EOD_PARENT/$box_day) and the print file to transportation"
+box_folder "$BOX_EOD_PARENT" "$box_day"
+box-put "${box_args[@]}" "${folder[@]}" "$master" "$printer" "$form" | audit >/dev/null
+box_folder "$BOX_EOD_TRANSPORTATION"
+box-put "${box_args[@]}" "${folder[@]}" --name "patients_form_print_$RUN_DATE.csv" "$form" | audit >/dev/null
+
+step "done: $count appointments; receipts in $AUDIT"
