@@ -23,6 +23,8 @@ file) require_env DATABASE_URL ;;
 esac
 export REQCHECK_BATCH=${REQCHECK_BATCH:-500}
 [[ $REQCHECK_BATCH =~ ^[1-9][0-9]{0,5}$ ]] || die 78 "REQCHECK_BATCH must be a whole number from 1"
+REQCHECK_OVERLAP=${REQCHECK_OVERLAP:-300}
+[[ $REQCHECK_OVERLAP =~ ^[0-9]{1,7}$ ]] || die 78 "REQCHECK_OVERLAP must be a number of seconds"
 export REQCHECK_PUBLISH=$FLOW_DIR/publish.sh
 export PAYLOAD_DIR=$DATA_DIR/$RUN_DATE/reqcheck
 ca=()
@@ -43,15 +45,15 @@ if [ "$PUBLISH_TO" = api ]; then
     http-post --auth basic --user-env REQCHECK_USER --password-env REQCHECK_PASSWORD "${ca[@]}" \
         --no-body --response "$tmp/heartbeat.json" \
         --receipt-field last_update_date=.last_update_date "$REQCHECK_URL/heartbeat" | audit >/dev/null
-    since=$(json-map -r -f "$FLOW_DIR/heartbeat.jq" "$tmp/heartbeat.json")
+    since=$(json-map -r --arg overlap "$REQCHECK_OVERLAP" -f "$FLOW_DIR/heartbeat.jq" "$tmp/heartbeat.json")
 else
     step "file mode: every record, payloads to $PAYLOAD_DIR, nothing sent"
-    since=$(echo '{}' | json-map -r -f "$FLOW_DIR/heartbeat.jq")
+    since=$(echo '{}' | json-map -r --arg overlap 0 -f "$FLOW_DIR/heartbeat.jq")
     mkdir -p "$PAYLOAD_DIR"
     rm -f "$PAYLOAD_DIR"/patient_data-*.json "$PAYLOAD_DIR"/vaccine_dose_data-*.json
 fi
 
-step "patient_data: extract the patients changed since $since (UTC)"
+step "patient_data: extract the patients changed since $since (UTC; the last import less ${REQCHECK_OVERLAP}s)"
 db-extract --to ndjson --query-file "$FLOW_DIR/patient_data.sql" --param "$since" -o "$tmp/patients.ndjson"
 step "patient_data: $(wc -l <"$tmp/patients.ndjson") patients, in batches of $REQCHECK_BATCH"
 # The batch command is single-quoted: sh -c expands $REQCHECK_PUBLISH (spaces and all).

@@ -15,6 +15,7 @@ day=2024-05-08
 export SPOOL_DIR=$spool
 export RS_URL=$TEST_SANDBOX_URL/reportstream RS_CLIENT_ID=simple_report.default RS_CA_FILE=$TEST_SANDBOX_CA
 export RS_PRIVATE_KEY_FILE=$ROOT/tests/fixtures/sandbox/reportstream-sender.key.pem
+unset RS_FUNCTION_KEY RS_BATCH RS_OPTION
 mkdir -p "$spool"
 age=100
 

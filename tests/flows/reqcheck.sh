@@ -15,6 +15,7 @@ chmod 600 "$db"
 export DATABASE_URL=sqlite:$db
 export REQCHECK_URL=$TEST_SANDBOX_URL/reqcheck REQCHECK_USER=reqcheck REQCHECK_PASSWORD=reqcheck-secret
 export REQCHECK_CA_FILE=$TEST_SANDBOX_CA REQCHECK_BATCH=75
+unset REQCHECK_OVERLAP PUBLISH_TO
 day=2024-05-08
 audit=$LOG_DIR/${day}_reqcheck.jsonl
 sql() { sqlite3 "$db" "$1"; }
@@ -66,8 +67,11 @@ run_flow 0 "$flow" "$day"
 received
 assert_eq "heartbeat" "$(jq -r --argjson n "$before" '[.[$n:][].path | split("/") | last] | join(" ")' "$T/received.json")" "requests of a run with nothing changed"
 
-# Two patients and one dose change: those patients, and all of that dose's patient's doses.
+# Two patients and one dose change: those patients, and all of that dose's
+# patient's doses. A third patient changed two minutes before the last import,
+# maybe after its extract, is sent again too (REQCHECK_OVERLAP, 300 s).
 sql "UPDATE rc_patients SET city = 'Lansing', updated_at = datetime('now') WHERE patient_number IN (10007, 10008);
+     UPDATE rc_patients SET updated_at = datetime('now', '-120 seconds') WHERE patient_number = 10010;
      UPDATE rc_vaccine_doses SET lot_number = 'LOT-NEW', updated_at = datetime('now')
        WHERE id = (SELECT min(id) FROM rc_vaccine_doses WHERE patient_number = 10009)"
 before=$(jq length "$T/received.json")
@@ -75,7 +79,7 @@ run_flow 0 "$flow" "$day"
 received
 jq --argjson n "$before" '.[$n:]' "$T/received.json" >"$T/second.json"
 assert_eq "heartbeat patient_data vaccine_dose_data" "$(jq -r '[.[].path | split("/") | last] | join(" ")' "$T/second.json")" "requests after a change"
-assert_eq "10007 10008" "$(jq -r '[.[1].body.patient_data[].patient_number] | join(" ")' "$T/second.json")" "changed patients sent"
+assert_eq "10007 10008 10010" "$(jq -r '[.[1].body.patient_data[].patient_number] | join(" ")' "$T/second.json")" "changed patients sent"
 doses9=$(sql "SELECT count(*) FROM rc_vaccine_doses WHERE patient_number = 10009")
 assert_eq "$doses9 10009" "$(jq -r '.[2].body.vaccine_dose_data | "\(length) \(map(.patient_number) | unique | join(","))"' "$T/second.json")" "all doses of the changed dose's patient"
 state
