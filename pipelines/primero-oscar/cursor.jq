@@ -4,10 +4,10 @@
 # the mapping refused. When something was not delivered, the cursor stops at
 # the earliest such case (the range is inclusive, and the index keeps the
 # delivered ones from being sent again); else it moves to the latest case
-# fetched; with nothing fetched it stays at $old.
+# fetched; with nothing fetched (or no times) it stays at $old.
 ([.[] | select(.t == "ok") | .k]) as $ok
 | ([.[] | select(.t == "todo") | select(.k as $k | $ok | index([$k]) | not) | .u]
    + [.[] | select(.t == "rejected") | .u]) as $pending
-| if ($pending | length) > 0 then $pending | min
-  else ([.[] | select(.t == "case") | .u] | max) // $old
+| if ($pending | length) > 0 then ([$pending[] | select(. != null)] | min) // $old
+  else ([.[] | select(.t == "case") | .u | select(. != null)] | max) // $old
   end

@@ -31,6 +31,10 @@ gen=$DATA_DIR/sipca/mapping_generated.json
 assert_eq '"SIPCAde0005"' "$(jq -c .columns.HAND_HYGIENE.dataElement "$gen")" "HAND_HYGIENE's data element"
 assert_eq '"STOCKOUT"' "$(jq -c '.columns.PPE_STOCK.options.stock_out' "$gen")" "PPE stock-out code"
 assert_eq 10 "$(jq '.columns | length' "$gen")" "columns mapped"
+# The same with a personal access token instead of the password.
+run_flow 0 env -u DHIS2_USER -u DHIS2_PASSWORD DHIS2_TOKEN=d2pat_sandbox0000000000000000000000 DATA_DIR="$T/data3" "$flow/mapping.sh"
+assert_eq "$(jq -c . "$gen")" "$(jq -c . "$T/data3/sipca/mapping_generated.json")" "the mapping made with a token"
+assert_eq "ApiToken ***" "$(sb_received dhis2 | jq -r '.[-1].headers.authorization | sub(" .*"; " ***")')" "token auth"
 assert_not_contains "$ERR" "not mapped"
 # A data element with no Kobo column is reported by name.
 mkdir -p "$T/maps"
@@ -70,6 +74,7 @@ assert_mode 600 "$DATA_DIR/sipca/events_payload/${today}__101_$uid1.json"
 assert_eq 5 "$(jq -s '[.[] | select(.ok == true)] | length' "$LOG_DIR/2024-03-10_sipca.jsonl")" "results in the audit log"
 assert_ne 0 "$(find "$LOG_DIR" -name '*_event_index_final*.json' | wc -l)" "index backup after the run"
 assert_not_contains "$LOG_DIR/2024-03-10_sipca.log" "Assessor One" "the stderr log"
+assert_not_contains "$LOG_DIR/2024-03-10_sipca.log" "district" "the stderr log"
 
 # Second run right after: nothing sent, the index as it was.
 cp "$index" "$T/index.before"
