@@ -5,7 +5,7 @@
 # that ReportStream flags it by the row's tracking id (Result_ID) rather than
 # the flow dropping it; a missing one is sent as the map's "unknown" code.
 # Dates become yyyyMMdd, datetimes yyyyMMddHHmmss (in UTC when the event gives
-# a zone), booleans Y/N/UNK.
+# a zone), booleans Y/N/UNK. The event's shape: tests/fixtures/reportstream/event.json.
 def obj: if type == "object" then . else {} end;
 def s: if . == null then "" elif type == "string" then . else tostring end;
 def code($map; $missing):

@@ -33,7 +33,7 @@ else
 fi
 opts=()
 if [ -n "${RS_CA_FILE:-}" ]; then opts+=(--ca-file "$RS_CA_FILE"); fi
-url=$RS_URL/api/reports
+url=${RS_URL%/}/api/reports
 if [ -n "${RS_OPTION:-}" ]; then url="$url?option=$RS_OPTION"; fi
 
 # One line per warning or error entry of the answer (level $1): its kind,

@@ -35,4 +35,4 @@ json-map --slurp "$payload" |
         --receipt-field reqcheck_status=.status \
         --receipt-field data_import_id=.data_import_id \
         --receipt-field error_objects_ids=.error_objects_ids \
-        "$REQCHECK_URL/$dataset"
+        "${REQCHECK_URL%/}/$dataset"

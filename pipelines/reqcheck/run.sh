@@ -44,7 +44,7 @@ if [ "$PUBLISH_TO" = api ]; then
     step "heartbeat: ask ReqCheck for its last import"
     http-post --auth basic --user-env REQCHECK_USER --password-env REQCHECK_PASSWORD "${ca[@]}" \
         --no-body --response "$tmp/heartbeat.json" \
-        --receipt-field last_update_date=.last_update_date "$REQCHECK_URL/heartbeat" | audit >/dev/null
+        --receipt-field last_update_date=.last_update_date "${REQCHECK_URL%/}/heartbeat" | audit >/dev/null
     since=$(json-map -r --arg overlap "$REQCHECK_OVERLAP" -f "$FLOW_DIR/heartbeat.jq" "$tmp/heartbeat.json")
 else
     step "file mode: every record, payloads to $PAYLOAD_DIR, nothing sent"
