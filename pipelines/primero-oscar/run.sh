@@ -56,9 +56,11 @@ json-map -f "$FLOW_DIR/oscar_referrals.jq" "$work/oscar_clients.ndjson" |
         --hash-exclude external_id,external_id_display --on-duplicate last > "$work/b_todo.ndjson"
 
 step "B: map them to Primero cases"
-b_rc=0
+b_ok=true
+r=0
 json-map --keep-going --lookup "services=$FLOW_DIR/services.json" --lookup "province=$FLOW_DIR/province_users.json" \
-    -f "$FLOW_DIR/to_primero.jq" "$work/b_todo.ndjson" > "$work/b_cases.ndjson" || b_rc=$?
+    -f "$FLOW_DIR/to_primero.jq" "$work/b_todo.ndjson" > "$work/b_cases.ndjson" || r=$?
+[ "$r" -eq 0 ] || { b_ok=false; worst "$r"; }
 
 : > "$work/b_results.ndjson"
 for by in case_id oscar_number; do
@@ -71,8 +73,7 @@ for by in case_id oscar_number; do
         --lookup "$primero_api/api/v2/cases?remote=true&$by={body.data.$by}" \
         --update-url "$primero_api/api/v2/cases/{remote_id}" \
         "$primero_api/api/v2/cases" < "$work/b_$by.ndjson" | audit >> "$work/b_results.ndjson" || r=$?
-    [ "$b_rc" -ne 0 ] || b_rc=$r
-    [ "$r" -eq 0 ] || b_rc=$r
+    [ "$r" -eq 0 ] || { b_ok=false; worst "$r"; }
 done
 
 step "B: link the new cases in OSCaR"
@@ -91,11 +92,10 @@ fi
 if [ "$links_rc" -eq 0 ]; then
     step "B: commit the delivered cases"
     index-diff --commit --index "$state/primero_index.json" "$work/b_results.ndjson"
-    [ "$b_rc" -ne 0 ] || cursor oscar "${started}T00:00:00Z"
+    if $b_ok; then cursor oscar "${started}T00:00:00Z"; fi
 else
     step "B: the links failed: nothing committed, the next run sends these cases again (an update)"
 fi
-worst "$b_rc"
 worst "$links_rc"
 
 # ---- Flow A: Primero -> OSCaR ----
