@@ -85,6 +85,14 @@ run_flow 0 "$flow" "$day"
 assert_eq '[["r-5","r-6"]]' "$(reports '[.reports[].trackingIds]')" "one report after the outage"
 assert_eq "r-1.json r-2.json r-3.json r-5.json r-6.json" "$(in_dir "$spool/sent")" "sent/ after the outage"
 
+# A wrong function key: 77, the events stay in the spool.
+event r-6b
+run_flow 77 env -u RS_PRIVATE_KEY_FILE RS_FUNCTION_KEY=not-the-key "$flow" "$day"
+assert_eq "error r-6b.json sent" "$(in_dir "$spool")" "the spool after a refused key"
+assert_not_contains "$ERR" "not-the-key" "stderr after a refused key"
+run_flow 0 "$flow" "$day"
+assert_eq '[["r-5","r-6"],["r-6b"]]' "$(reports '[.reports[].trackingIds]')" "sent once the key is right"
+
 # A 400: the batch goes to error/, is not retried, and the run says so (65).
 sb_reset
 event r-7

@@ -99,8 +99,14 @@ assert_contains "$ERR" "partial_failure, ReqCheck error objects $err_id" "the wa
 assert_contains "$audit" '"reqcheck_status":"partial_failure"' "the partial receipt in the audit log"
 assert_not_contains "$ERR" "Pia" "no names in the warning"
 
+# A wrong password: 77 at the heartbeat, nothing imported, the password nowhere.
+imports=$(sb_state reqcheck | jq '.imports | length')
+run_flow 77 env REQCHECK_PASSWORD=not-the-password "$flow" "$day"
+assert_not_contains "$ERR" "not-the-password" "stderr after a refused login"
+assert_eq "$imports" "$(sb_state reqcheck | jq '.imports | length')" "imports after a refused login"
+
 # An outage: ReqCheck answers 503 (more times than http-post retries): 75.
-imports=$(jq '.imports | length' "$T/state.json")
+imports=$(sb_state reqcheck | jq '.imports | length')
 sb_fault '{"path":"/reqcheck/patient_data","status":503,"count":20}'
 sql "UPDATE rc_patients SET updated_at = datetime('now') WHERE patient_number = 10013"
 run_flow 75 "$flow" "$day"
