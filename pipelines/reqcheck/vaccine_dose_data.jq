@@ -15,7 +15,7 @@ def flag:
 def dose:
   .date_administered |= day
   | .hd_imfile_updated_at |= stamp
-  | .patient_number |= (tostring | tonumber)
+  | .patient_number |= (if type == "string" and test("^[0-9]+$") then tonumber else . end)
   | if .expiration_date then .expiration_date |= day else . end
   | if has("history_flag") and .history_flag != null then .history_flag |= flag else . end
   | with_entries(select(.value != null and .value != ""));
