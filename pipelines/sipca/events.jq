@@ -1,7 +1,8 @@
 # One row of the Kobo export (as index-diff emits it, with _key, _op, _hash and
 # _remote_id, the dhis2 uid minted for its _uuid) -> one record for
-# http-post --each: {_key, _op, _hash, _remote_id, _kobo, payload}, where
-# payload is the /api/tracker body holding the one COMPLETED event.
+# http-post --each: {_key, _op, _hash, _remote_id, _kobo, _run_date, payload}, where
+# payload is the /api/tracker body holding the one COMPLETED event and
+# _run_date ($run_date, the flow's date) names the saved files.
 # $map is mapping_generated.json, $ou mapping_orgUnits.json (Kobo facility ->
 # org unit id). An unknown facility, a missing assessment date or an answer with
 # no option code is an error for this row only (json-map --keep-going).
@@ -14,6 +15,7 @@ def filled: . != null and . != "";
 | {
     _key, _op, _hash, _remote_id,
     _kobo: (._id // ._uuid),
+    _run_date: $run_date,
     payload: {
       events: [{
         event: ._remote_id,

@@ -30,7 +30,7 @@ index-diff --index "$index" --format sipca --key _uuid --mint dhis2-uid --emit n
 step "map the rows to events (a row that fails is reported and left for the next run)"
 map_rc=0
 json-map 'select(._op != "deleted")' "$work/todo.ndjson" |
-    json-map --keep-going --lookup "map=$mapping" --lookup "ou=$maps/mapping_orgUnits.json" \
+    json-map --keep-going --arg run_date "$RUN_DATE" --lookup "map=$mapping" --lookup "ou=$maps/mapping_orgUnits.json" \
         -f "$FLOW_DIR/events.jq" > "$work/events.ndjson" || map_rc=$?
 
 post_rc=0
@@ -38,8 +38,8 @@ if [ -s "$work/events.ndjson" ]; then
     step "send $(wc -l < "$work/events.ndjson") events to dhis2 and follow each import job"
     http-post --each "${auth[@]}" "${ca[@]}" --retries "${HTTP_RETRIES:-3}" \
         --body-field payload --follow dhis2-job --poll-interval "${DHIS2_POLL_INTERVAL:-1}" \
-        --save-dir "$payloads" --save-name '{date}__{_kobo}_{_remote_id}.json' \
-        --save-response-name '{date}__{_kobo}_{_remote_id}_response_event_payload.json' \
+        --save-dir "$payloads" --save-name '{_run_date}__{_kobo}_{_remote_id}.json' \
+        --save-response-name '{_run_date}__{_kobo}_{_remote_id}_response_event_payload.json' \
         "${DHIS2_URL%/}/api/tracker?async=true&importStrategy=CREATE_AND_UPDATE&atomicMode=OBJECT" \
         < "$work/events.ndjson" | audit > "$work/results.ndjson" || post_rc=$?
 else

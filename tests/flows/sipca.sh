@@ -67,10 +67,10 @@ assert_eq "SIPCAde0001,SIPCAde0002,SIPCAde0004,SIPCAde0005,SIPCAde0006,SIPCAde00
 # The request, with CREATE_AND_UPDATE, and the files SIPCA keeps.
 assert_eq "CREATE_AND_UPDATE" "$(sb_received dhis2 | jq -r '[.[] | select(.method == "POST")][0].query | capture("importStrategy=(?<s>[A-Z_]+)").s')" "import strategy"
 uid1=$(jq -r .event <<<"$first")
-today=$(date +%F)
-assert_file "$DATA_DIR/sipca/events_payload/${today}__101_$uid1.json"
-assert_file "$DATA_DIR/sipca/events_payload/${today}__101_${uid1}_response_event_payload.json"
-assert_mode 600 "$DATA_DIR/sipca/events_payload/${today}__101_$uid1.json"
+day=2024-03-10
+assert_file "$DATA_DIR/sipca/events_payload/${day}__101_$uid1.json"
+assert_file "$DATA_DIR/sipca/events_payload/${day}__101_${uid1}_response_event_payload.json"
+assert_mode 600 "$DATA_DIR/sipca/events_payload/${day}__101_$uid1.json"
 assert_eq 5 "$(jq -s '[.[] | select(.ok == true)] | length' "$LOG_DIR/2024-03-10_sipca.jsonl")" "results in the audit log"
 assert_ne 0 "$(find "$LOG_DIR" -name '*_event_index_final*.json' | wc -l)" "index backup after the run"
 assert_not_contains "$LOG_DIR/2024-03-10_sipca.log" "Assessor One" "the stderr log"
