@@ -44,6 +44,7 @@ assert_eq 15 "$(jq '[.[] | select(.delivered == true and (.remote_id | test("^[0
 prec=$(sb_received primero)
 posts=$(jq -c '[.[] | select(.method == "POST" and .path == "/primero/api/v2/cases")]' <<<"$prec")
 patches=$(jq -c '[.[] | select(.method == "PATCH")]' <<<"$prec")
+n_posts=$(jq length <<<"$posts")
 assert_eq 20 "$(($(jq length <<<"$posts") + $(jq length <<<"$patches")))" "Primero writes"
 assert_eq 20 "$(jq '[.[] | select(.delivered == true)] | length' "$state/primero_index.json")" "delivered in the Primero index"
 new=$(jq -c '[.[].body.data]' <<<"$posts")
@@ -71,15 +72,17 @@ before=$(writes)
 run_flow 0 "$flow"
 assert_eq "$before" "$(writes)" "writes after a second run"
 
-# A run cut short: three OSCaR upserts and two Primero creates fail (503, no
-# retries); the others go through, the run says 75; the rerun sends exactly
-# those, with the same ids, and nothing else.
+# A run cut short: after 12 OSCaR upserts the next 3 fail (503), and after
+# all but 2 Primero creates the connection drops on those 2 (no retries); the
+# run says 75; the rerun sends exactly those, with the same ids, and nothing else.
 fresh
+sb_fault '{"path":"/oscar/api/v1/organizations/clients/upsert/","method":"POST","status":0,"count":12}'
 sb_fault '{"path":"/oscar/api/v1/organizations/clients/upsert/","method":"POST","status":503,"count":3}'
-sb_fault '{"path":"/primero/api/v2/cases","method":"POST","status":503,"count":2}'
+sb_fault "{\"path\":\"/primero/api/v2/cases\",\"method\":\"POST\",\"status\":0,\"count\":$((n_posts - 2))}"
+sb_fault '{"path":"/primero/api/v2/cases","method":"POST","drop":true,"count":2}'
 run_flow 75 env HTTP_RETRIES=0 "$flow"
 failed_up=$(upserts | jq -r '[.[] | select(.status == 503) | .body.organization.external_id] | sort | join(",")')
-failed_new=$(sb_received primero | jq -r '[.[] | select(.method == "POST" and .path == "/primero/api/v2/cases" and .status == 503) | .body.data.case_id] | sort | join(",")')
+failed_new=$(sb_received primero | jq -r '[.[] | select(.method == "POST" and .path == "/primero/api/v2/cases" and .status == 0) | .body.data.case_id] | sort | join(",")')
 assert_eq 12 "$(upserts | jq '[.[] | select(.status == 200)] | length')" "upserts through in the cut-short run"
 assert_eq 12 "$(jq '[.[] | select(.delivered == true)] | length' "$state/oscar_index.json")" "delivered clients after the cut-short run"
 assert_eq 18 "$(jq '[.[] | select(.delivered == true)] | length' "$state/primero_index.json")" "delivered cases after the cut-short run"

@@ -90,10 +90,11 @@ assert_contains "$ERR" "3f1c2a9e-0b1d-4c55-9a61-000000000003"
 assert_eq true "$(jq '.["3f1c2a9e-0b1d-4c55-9a61-000000000003"].deleted' "$index")" "deleted row in the index"
 assert_eq 5 "$(tracker_posts)" "tracker posts after a deletion"
 
-# A run cut short: the first two imports fail (503, no retries); the others
-# are delivered; the rerun sends exactly those two, with their uids.
+# A run cut short after 3 of 5 events: the connection drops on the later
+# imports (no retries); the rerun sends exactly the other two, with their uids.
 fresh
-sb_fault '{"path":"/dhis2/api/tracker","method":"POST","status":503,"count":2}'
+sb_fault '{"path":"/dhis2/api/tracker","method":"POST","status":0,"count":3}'
+sb_fault '{"path":"/dhis2/api/tracker","method":"POST","drop":true,"count":2}'
 run_flow 75 env HTTP_RETRIES=0 "$flow/run.sh"
 assert_eq 3 "$(sb_state dhis2 | jq '.events | length')" "events after the cut-short run"
 assert_eq 3 "$(jq '[.[] | select(.uploaded == true)] | length' "$index")" "uploaded after the cut-short run"
