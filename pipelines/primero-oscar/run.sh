@@ -58,7 +58,8 @@ json-map -f "$FLOW_DIR/oscar_referrals.jq" "$work/oscar_clients.ndjson" |
 step "B: map them to Primero cases"
 b_ok=true
 r=0
-json-map --keep-going --lookup "services=$FLOW_DIR/services.json" --lookup "province=$FLOW_DIR/province_users.json" \
+json-map --keep-going --arg today "$RUN_DATE" --lookup "services=$FLOW_DIR/services.json" \
+    --lookup "province=$FLOW_DIR/province_users.json" \
     -f "$FLOW_DIR/to_primero.jq" "$work/b_todo.ndjson" > "$work/b_cases.ndjson" || r=$?
 [ "$r" -eq 0 ] || { b_ok=false; worst "$r"; }
 

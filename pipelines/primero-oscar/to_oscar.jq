@@ -41,6 +41,7 @@ def service_name($row):
       is_referred: true,
       organization_name: $org,
       organization_id: $org,
+      date_of_referral: ([$referrals[] | .service_response_day_time | day | select(filled)] | max),
       services: [
         $referrals[] | . as $row
         | if (.service_subtype // []) | length > 0

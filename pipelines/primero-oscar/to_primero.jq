@@ -8,11 +8,18 @@
 # oscar_number and, when new, created with the minted case_id and owned by the
 # province user of its village code's first two digits ($province,
 # province_users.json), else by its organisation's agency user. $services is
-# services.json (Primero subtype -> {type, OSCaR name}). Empty values are left out.
+# services.json (Primero subtype -> {type, OSCaR name}); the age is counted on
+# $today (the flow's date). Empty values are left out.
 def filled: . != null and . != "" and . != [];
 def prune: with_entries(select(.value | filled));
 def sex: {"male": "male", "female": "female", "other": "other"}[ascii_downcase] // "unknown";
 def village: if filled then ("00000000" + tostring)[-8:] else null end;
+# Whole years from a YYYY-MM-DD birth date to $today; null when not a date or out of 0..130.
+def age:
+  if type == "string" and test("^[0-9]{4}-[0-9]{2}-[0-9]{2}$") then
+    (($today[0:4] | tonumber) - (.[0:4] | tonumber) - (if $today[5:10] < .[5:10] then 1 else 0 end))
+    | if . >= 0 and . <= 130 then . else null end
+  else null end;
 
 . as $client
 | .organization_name as $org
@@ -32,6 +39,7 @@ def village: if filled then ("00000000" + tostring)[-8:] else null end;
       name_last: .family_name,
       sex: (.gender | if filled then sex else null end),
       date_of_birth: .date_of_birth,
+      age: (.date_of_birth | age),
       location_current: (.location_current_village_code | village),
       owned_by: ((if $village then $province[$village[0:2]] else null end) // "agency-\($org)-user"),
       owned_by_agency_id: "agency-\($org)",
@@ -48,6 +56,7 @@ def village: if filled then ("00000000" + tostring)[-8:] else null end;
             unique_id: .uuid,
             service_type: ($known.value.type // "other"),
             service_subtype: [($known.key // "other_other_service")],
+            service_type_text: ($known.value.type // "other"),
             service_type_details_text: (if $known then null else $name end),
             service_response_type: (if (.enrollment_date | filled) then "service_being_provided_by_oscar_partner_47618" else "referral_from_oscar" end),
             oscar_case_worker_name: $client.case_worker_name,
@@ -57,6 +66,6 @@ def village: if filled then ("00000000" + tostring)[-8:] else null end;
           }
         | prune
       ]
-    } | if $linked then del(.owned_by, .name_first, .name_last, .sex, .date_of_birth, .location_current) else . end
+    } | if $linked then del(.owned_by, .name_first, .name_last, .sex, .date_of_birth, .age, .location_current) else . end
       | prune)}
   }

@@ -33,6 +33,11 @@ assert_eq 0 "$(jq '[.[] | select(.status != 200)] | length' <<<"$ups")" "upserts
 assert_eq 0 "$(jq '[.[].body.organization | select(.organization_name == "demo" or .external_id == "5f6130b0-bfa7-4544-a3c8-897f54d3b877")] | length' <<<"$ups")" "demo organisations sent"
 assert_eq 0 "$(jq '[.[].body.organization | .. | select(. == "" or . == null or . == [])] | length' <<<"$ups")" "empty values sent"
 assert_eq 0 "$(jq '[.[].body.organization.location_current_village_code // empty | select(test("^[0-9]{8}$") | not)] | length' <<<"$ups")" "village codes not of 8 digits"
+# Shaped like the sample upserts of real use: no field they do not have.
+fx=$ROOT/tests/fixtures/unicef-cambodia
+allowed=$(jq -s -c '[.[].organization | keys[]] + ["transaction_id"] | unique' "$fx/upsertCasesInOscar.json" "$fx/primero_2referrals_to_oscar.json" "$fx/upsertOscarCases__2referrals.json")
+assert_eq "[]" "$(jq -c --argjson ok "$allowed" '[.[].body.organization | keys[] | select(. as $k | $ok | index([$k]) | not)] | unique' <<<"$ups")" "fields not in the sample upserts"
+assert_eq 15 "$(jq '[.[].body.organization | select(.date_of_referral | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))] | length' <<<"$ups")" "dates of referral"
 c5=$(jq -c '[.[].body.organization | select(.external_id == "c5c387b2-dd9e-4bba-bce1-d4ac831de2d0")][0]' <<<"$ups")
 assert_eq "02020202,hfj,hfj,01EGG9DKEQ" "$(jq -r '[.location_current_village_code, .organization_name, .organization_id, .global_id[0:10]] | join(",")' <<<"$c5")" "a padded village code, agency-hfj as hfj"
 assert_eq "Transitional Accommodation,Post-Trafficking Counseling" "$(jq -r '[.services[].name] | join(",")' <<<"$c5")" "the services map"
@@ -51,6 +56,7 @@ new=$(jq -c '[.[].body.data]' <<<"$posts")
 assert_eq "$(jq -r '[.[] | .case_id] | sort | join(",")' <<<"$new")" \
     "$(jq -r --argjson n "$new" '[$n[].oscar_number] as $o | [to_entries[] | select(.key as $k | $o | index([$k])) | .value.remote_id] | sort | join(",")' "$state/primero_index.json")" "new cases' ids = the index's"
 assert_eq "mgrkrt" "$(jq -r '.[] | select(.oscar_number == "01SYNEPS07Z55K6QRJMB4N0G9H") | .owned_by' <<<"$new")" "the province user of village 10..."
+assert_eq "10,2013-04-13" "$(jq -r '.[] | select(.oscar_number == "01SYNEPS07Z55K6QRJMB4N0G9H") | "\(.age),\(.date_of_birth)"' <<<"$new")" "age on the flow's date (2024-03-10)"
 assert_eq "referral_from_oscar" "$(jq -r '.[] | select(.oscar_number == "01SYNEPS07Z55K6QRJMB4N0G9H") | .services_section[0].service_response_type' <<<"$new")" "a referral from OSCaR"
 assert_eq 0 "$(jq '[.[].body.data | select(has("owned_by") or has("name_first"))] | length' <<<"$patches")" "owner or name in an update"
 links=$(sb_received oscar | jq -c '[.[] | select(.method == "PUT")][0].body.data')
