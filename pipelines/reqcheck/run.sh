@@ -35,9 +35,10 @@ at_exit 'rm -rf "$tmp"'
 
 # Each http-post receipt of a batch that ReqCheck only partly imported becomes
 # one warning line with ReqCheck's error object ids (never a record value).
+# A warning that cannot be written does not fail a run whose batches were sent.
 warn_partial() {
     json-map -r 'select(.fields.reqcheck_status? == "partial_failure")
-        | "reqcheck: warning: \(.target | split("/") | last): import \(.fields.data_import_id): partial_failure, ReqCheck error objects \(.fields.error_objects_ids | map(tostring) | join(", "))"' >&2
+        | "reqcheck: warning: \(.target | split("/") | last): import \(.fields.data_import_id): partial_failure, ReqCheck error objects \(.fields.error_objects_ids | map(tostring) | join(", "))"' >&2 || true
 }
 
 if [ "$PUBLISH_TO" = api ]; then
