@@ -68,7 +68,7 @@ data/demo.sqlite: pipelines/demo-db/demo-db.sql pipelines/demo-db/build.sh
 
 # The runbook flows (pipelines/*/run.sh; see env.example beside each). Cron
 # calls the scripts directly: make turns every failure into exit 2.
-eod:
+eod: build
 	pipelines/eod/run.sh $(DATE)
 
 demo: build demo-db

@@ -54,8 +54,9 @@ box_folder() {
 step "extract the appointments of $RUN_DATE"
 mkdir -p "$out"
 at_exit "rm -f $(printf %q "$records")"
-db-extract "${db_args[@]}" --query-file "$FLOW_DIR/appointments.sql" --param "$RUN_DATE" --param "$day_after" --to ndjson \
-    | csv-shape --from ndjson --to ndjson --require "$needed" >"$records"
+db-extract "${db_args[@]}" --query-file "$FLOW_DIR/appointments.sql" --param "$RUN_DATE" --param "$day_after" --to ndjson >"$records"
+# Every record of one query has the same columns: the first one tells.
+head -n 1 "$records" | csv-shape --from ndjson --to ndjson --require "$needed" >/dev/null
 count=$(wc -l <"$records")
 [ "$count" -gt 0 ] || step "no appointments on $RUN_DATE: the files have their header rows only"
 

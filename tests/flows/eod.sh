@@ -61,6 +61,14 @@ run_flow 78 env -u PRINT_SFTP_IDENTITY "$ROOT/pipelines/eod/run.sh" "$day"
 assert_contains "$ERR" "missing variables: PRINT_SFTP_PASSWORD (see"
 run_flow 64 "$ROOT/pipelines/eod/run.sh" 2020-13-01
 
+# --- a column the database lost: exit 65 naming it, no file written, nothing sent
+cp "$T/demo.sqlite" "$T/lost.sqlite"
+sqlite3 "$T/lost.sqlite" "ALTER TABLE patients DROP COLUMN first_responder"
+run_flow 65 env DB_URL="sqlite:$T/lost.sqlite" "$ROOT/pipelines/eod/run.sh" "$day"
+assert_contains "$ERR" "first_responder" "the error"
+assert_no_file "$DATA_DIR/$day/patient_appointments_master.csv"
+assert_no_file "$LOG_DIR/${day}_eod.jsonl"
+
 # --- the first run
 run_flow 0 "$ROOT/pipelines/eod/run.sh" "$day"
 out=$DATA_DIR/$day
