@@ -2,7 +2,9 @@
 # F8, Kobo survey to dhis2 events (make sipca), daily: each new or changed row
 # of the Kobo export ($KOBO_CSV, ~-separated) becomes one COMPLETED event of
 # the SIPCA program, sent to /api/tracker and followed to its import report.
-# Run mapping.sh (make sipca-mapping) first. Variables: see env.example.
+# Run mapping.sh (make sipca-mapping) first. The result lines are kept in
+# $STATE_DIR/sipca/ until committed, so that a run killed while sending has
+# what it delivered committed by the next one. Variables: see env.example.
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -13,6 +15,7 @@ maps=${SIPCA_MAPPING_DIR:-$FLOW_DIR}
 mapping=$DATA_DIR/sipca/mapping_generated.json
 index=$STATE_DIR/sipca/event_index.json
 payloads=$DATA_DIR/sipca/events_payload
+pending=$STATE_DIR/sipca/results.pending.ndjson
 [ -r "$mapping" ] || die 78 "no $mapping: run make sipca-mapping first"
 [ -r "$KOBO_CSV" ] || die 66 "cannot read KOBO_CSV $KOBO_CSV"
 auth=(--auth basic --user-env DHIS2_USER --password-env DHIS2_PASSWORD)
@@ -22,6 +25,12 @@ ca=()
 mkdir -p "$STATE_DIR/sipca" "$payloads"
 work=$(mktemp -d "$DATA_DIR/sipca/.run.XXXXXX")
 at_exit "rm -rf '$work'"
+
+if [ -s "$pending" ]; then
+    step "commit the results an interrupted run left in $pending"
+    index-diff --commit --index "$index" "$pending"
+fi
+rm -f "$pending"
 
 step "diff the Kobo export with the event index (uids minted for new rows; index backed up in $LOG_DIR)"
 index-diff --index "$index" --format sipca --key _uuid --mint dhis2-uid --emit new,changed,deleted \
@@ -41,14 +50,15 @@ if [ -s "$work/events.ndjson" ]; then
         --save-dir "$payloads" --save-name '{_run_date}__{_kobo}_{_remote_id}.json' \
         --save-response-name '{_run_date}__{_kobo}_{_remote_id}_response_event_payload.json' \
         "${DHIS2_URL%/}/api/tracker?async=true&importStrategy=CREATE_AND_UPDATE&atomicMode=OBJECT" \
-        < "$work/events.ndjson" | audit > "$work/results.ndjson" || post_rc=$?
+        < "$work/events.ndjson" | audit > "$pending" || post_rc=$?
 else
     step "nothing to send"
-    : > "$work/results.ndjson"
+    : > "$pending"
 fi
 
 step "mark uploaded the events whose import report says OK (index backed up in $LOG_DIR)"
-index-diff --commit --index "$index" --backup-dir "$LOG_DIR" "$work/results.ndjson"
+index-diff --commit --index "$index" --backup-dir "$LOG_DIR" "$pending"
+rm -f "$pending"
 
 rc=$post_rc
 [ "$rc" -ne 0 ] || rc=$map_rc

@@ -107,6 +107,31 @@ assert_eq "$pending" "$(sb_received dhis2 | jq -r "[.[] | select(.method == \"PO
 assert_eq 5 "$(sb_state dhis2 | jq '.events | length')" "events after the rerun"
 assert_eq 5 "$(jq '[.[] | select(.uploaded == true)] | length' "$index")" "uploaded after the rerun"
 
+# A run killed while sending (the 4th import hangs, then the process group
+# gets SIGTERM): the next run commits what the killed one delivered and sends
+# exactly the rest, with the same uids.
+fresh
+sb_fault '{"path":"/dhis2/api/tracker","method":"POST","status":0,"count":3}'
+sb_fault '{"path":"/dhis2/api/tracker","method":"POST","drop":true,"delay_ms":3000,"count":1}'
+setsid "$flow/run.sh" >"$T/killed.out" 2>"$T/killed.err" &
+killed=$!
+for _ in $(seq 100); do
+    [ "$(tracker_posts)" -ge 4 ] && break
+    sleep 0.1
+done
+assert_eq 4 "$(tracker_posts)" "imports before the kill"
+kill -TERM -- "-$(ps -o pgid= -p "$killed" | tr -d ' ')"
+wait "$killed"
+assert_ne 0 "$?" "the killed run's exit status"
+assert_eq 0 "$(jq '[.[] | select(.uploaded == true)] | length' "$index")" "uploaded right after the kill"
+sent=$(sb_state dhis2 | jq -r '[.events[].event] | sort | join(",")')
+run_flow 0 "$flow/run.sh"
+assert_contains "$ERR" "commit the results an interrupted run left"
+assert_eq "$(jq -r --arg s "$sent" '[.[] | .dhis2_uuid | select(. as $u | $s | split(",") | index([$u]) | not)] | sort | join(",")' "$index")" \
+    "$(sb_received dhis2 | jq -r '[.[] | select(.method == "POST" and .status == 200)][3:] | [.[].body.events[].event] | sort | join(",")')" "uids sent after the kill: the rest"
+assert_eq 2 "$(sb_received dhis2 | jq '[.[] | select(.method == "POST" and .status == 200)][3:] | length')" "imports after the kill"
+assert_eq 5 "$(sb_state dhis2 | jq '.events | length')" "events after the kill and the rerun"
+
 # A bad row (unknown facility) and a bad answer: reported, the others delivered.
 fresh
 sed 's/~facility_b~Assessor Two~/~facility_zz~Assessor Two~/; s/~stock_out~/~plenty~/' "$csv" >"$T/kobo_bad.csv"
