@@ -43,6 +43,17 @@ cursor() {
     fi
 }
 
+# The result lines stay in $state until committed: a run killed while sending
+# has what it delivered committed by the next one.
+for pair in b:primero_index a:oscar_index; do
+    pending=$state/${pair%%:*}_results.pending.ndjson
+    if [ -s "$pending" ]; then
+        step "commit the results an interrupted run left in $pending"
+        index-diff --commit --index "$state/${pair#*:}.json" "$pending"
+    fi
+    rm -f "$pending"
+done
+
 # ---- Flow B: OSCaR -> Primero ----
 since_b=$(cursor oscar)
 since_b="${since_b:0:10} 00:00:00"
@@ -51,9 +62,9 @@ http-get "$oscar_api/api/v1/organizations/clients" "${oscar[@]}" --query "since_
     --query referred_external=true --records '.data[]' > "$work/oscar_clients.ndjson"
 
 step "B: keep the new and changed referrals from OSCaR (a case id minted for each new one)"
-json-map -f "$FLOW_DIR/oscar_referrals.jq" "$work/oscar_clients.ndjson" |
-    index-diff --index "$state/primero_index.json" --key global_id --mint uuid \
-        --hash-exclude external_id,external_id_display --on-duplicate last > "$work/b_todo.ndjson"
+json-map -f "$FLOW_DIR/oscar_referrals.jq" "$work/oscar_clients.ndjson" > "$work/referrals.ndjson"
+index-diff --index "$state/primero_index.json" --key global_id --mint uuid \
+    --hash-exclude external_id,external_id_display --on-duplicate last "$work/referrals.ndjson" > "$work/b_todo.ndjson"
 
 step "B: map them to Primero cases"
 b_ok=true
@@ -63,7 +74,8 @@ json-map --keep-going --arg today "$RUN_DATE" --lookup "services=$FLOW_DIR/servi
     -f "$FLOW_DIR/to_primero.jq" "$work/b_todo.ndjson" > "$work/b_cases.ndjson" || r=$?
 [ "$r" -eq 0 ] || { b_ok=false; worst "$r"; }
 
-: > "$work/b_results.ndjson"
+b_pending=$state/b_results.pending.ndjson
+: > "$b_pending"
 for by in case_id oscar_number; do
     # shellcheck disable=SC2016  # jq's variable
     json-map --arg by "$by" 'select(.lookup == $by)' "$work/b_cases.ndjson" > "$work/b_$by.ndjson"
@@ -73,31 +85,27 @@ for by in case_id oscar_number; do
     http-post --each "${primero[@]}" --body-field body --id-from .data.case_id \
         --lookup "$primero_api/api/v2/cases?remote=true&$by={body.data.$by}" \
         --update-url "$primero_api/api/v2/cases/{remote_id}" \
-        "$primero_api/api/v2/cases" < "$work/b_$by.ndjson" | audit >> "$work/b_results.ndjson" || r=$?
+        "$primero_api/api/v2/cases" < "$work/b_$by.ndjson" | audit >> "$b_pending" || r=$?
     [ "$r" -eq 0 ] || { b_ok=false; worst "$r"; }
 done
 
-step "B: link the new cases in OSCaR"
-links_rc=0
-json-map 'select(.ok == true) | ._key' "$work/b_results.ndjson" > "$work/b_ok.ndjson"
-json-map --slurp '.' "$work/b_ok.ndjson" > "$work/b_ok.json"
-# shellcheck disable=SC2016  # jq's variables
-json-map --slurp --lookup "ok=$work/b_ok.json" \
-    '{data: [.[] | select(._key as $k | $ok | index([$k])) | {external_id: .body.data.case_id, external_id_display: .body.data.case_id_display, global_id: ._key}]}' \
-    "$work/b_oscar_number.ndjson" > "$work/links.json"
-if [ "$(json-map '.data | length' "$work/links.json")" != 0 ]; then
-    http-post "${oscar[@]}" -X PUT --body "$work/links.json" --receipt-field message=.data.message \
-        "$oscar_api/api/v1/organizations/clients/update_links/" | audit > /dev/null || links_rc=$?
-fi
+step "B: commit the delivered cases"
+index-diff --commit --index "$state/primero_index.json" "$b_pending"
+rm -f "$b_pending"
 
-if [ "$links_rc" -eq 0 ]; then
-    step "B: commit the delivered cases"
-    index-diff --commit --index "$state/primero_index.json" "$work/b_results.ndjson"
-    if $b_ok; then cursor oscar "${started}T00:00:00Z"; fi
-else
-    step "B: the links failed: nothing committed, the next run sends these cases again (an update)"
+step "B: link in OSCaR the clients whose case Primero has now"
+echo '{"data":[]}' > "$work/links.json"
+if [ -s "$state/primero_index.json" ]; then
+    json-map --lookup "index=$state/primero_index.json" -f "$FLOW_DIR/links.jq" "$work/referrals.ndjson" |
+        json-map --slurp '{data: .}' > "$work/links.json"
 fi
-worst "$links_rc"
+if [ "$(json-map '.data | length' "$work/links.json")" != 0 ]; then
+    r=0
+    http-post "${oscar[@]}" -X PUT --body "$work/links.json" --receipt-field message=.data.message \
+        "$oscar_api/api/v1/organizations/clients/update_links/" | audit > /dev/null || r=$?
+    [ "$r" -eq 0 ] || { b_ok=false; worst "$r"; }
+fi
+if $b_ok; then cursor oscar "${started}T00:00:00Z"; fi
 
 # ---- Flow A: Primero -> OSCaR ----
 since_a=$(cursor primero)
@@ -115,18 +123,20 @@ step "A: keep the new and changed clients"
 index-diff --index "$state/oscar_index.json" --key case_id --hash-exclude _updated --on-duplicate last \
     "$work/clients.ndjson" > "$work/a_todo.ndjson"
 
-: > "$work/a_results.ndjson"
+a_pending=$state/a_results.pending.ndjson
+: > "$a_pending"
 if [ -s "$work/a_todo.ndjson" ]; then
     step "A: upsert $(wc -l < "$work/a_todo.ndjson") clients into OSCaR"
     r=0
     http-post --each "${oscar[@]}" --body-field body --id-from .global_id \
         "$oscar_api/api/v1/organizations/clients/upsert/" < "$work/a_todo.ndjson" |
-        audit > "$work/a_results.ndjson" || r=$?
+        audit > "$a_pending" || r=$?
     worst $r
 fi
 
 step "A: commit the delivered clients and move the cursor"
-index-diff --commit --index "$state/oscar_index.json" "$work/a_results.ndjson"
+index-diff --commit --index "$state/oscar_index.json" "$a_pending"
+mv "$a_pending" "$work/a_results.ndjson"
 new_a=$({
     json-map '{t: "case", u: .last_updated_at}' "$work/cases.ndjson"
     json-map '{t: "todo", k: ._key, u: ._updated}' "$work/a_todo.ndjson"

@@ -109,6 +109,31 @@ before=$(writes)
 run_flow 0 "$flow"
 assert_eq "$before" "$(writes)" "writes after a third run"
 
+# A run killed while sending to OSCaR (the 6th upsert hangs, then the process
+# group gets SIGTERM): the next run commits the 5 delivered and sends the other
+# 10 (the hung one included), and nothing to Primero.
+fresh
+sb_fault '{"path":"/oscar/api/v1/organizations/clients/upsert/","method":"POST","status":0,"count":5}'
+sb_fault '{"path":"/oscar/api/v1/organizations/clients/upsert/","method":"POST","drop":true,"delay_ms":3000,"count":1}'
+setsid "$flow" >"$T/killed.out" 2>"$T/killed.err" &
+killed=$!
+for _ in $(seq 100); do
+    [ "$(upserts | jq length)" -ge 6 ] && break
+    sleep 0.1
+done
+assert_eq 6 "$(upserts | jq length)" "upserts before the kill"
+kill -TERM -- "-$(ps -o pgid= -p "$killed" | tr -d ' ')"
+wait "$killed"
+assert_ne 0 "$?" "the killed run's exit status"
+first5=$(upserts | jq -r '.[:5] | [.[].body.organization.external_id] | sort | join(",")')
+n_pr=$(sb_received primero | jq '[.[] | select(.method != "GET" and (.path | test("tokens") | not))] | length')
+run_flow 0 "$flow"
+assert_contains "$ERR" "commit the results an interrupted run left"
+assert_eq 10 "$(upserts | jq '.[6:] | length')" "upserts after the kill"
+assert_eq "" "$(upserts | jq -r --arg f "$first5" '.[6:] | [.[].body.organization.external_id | select(. as $e | $f | split(",") | index([$e]))] | join(",")')" "delivered ones sent again"
+assert_eq "$n_pr" "$(sb_received primero | jq '[.[] | select(.method != "GET" and (.path | test("tokens") | not))] | length')" "Primero writes after the kill"
+assert_eq 15 "$(jq '[.[] | select(.delivered == true)] | length' "$state/oscar_index.json")" "delivered clients after the kill and the rerun"
+
 # A record OSCaR refuses for good (422): 69, the others delivered, it alone
 # left for the next run.
 fresh
