@@ -43,6 +43,9 @@ cursor() {
     fi
 }
 
+step "check that Primero answers and takes the credentials (OSCaR is asked first thing below)"
+http-get "$primero_api/api/v2/cases" "${primero[@]}" --query per=1 --query fields=id --quiet > /dev/null
+
 # The result lines stay in $state until committed: a run killed while sending
 # has what it delivered committed by the next one.
 for pair in b:primero_index a:oscar_index; do

@@ -26,6 +26,10 @@ mkdir -p "$STATE_DIR/sipca" "$payloads"
 work=$(mktemp -d "$DATA_DIR/sipca/.run.XXXXXX")
 at_exit "rm -rf '$work'"
 
+step "check that dhis2 answers and takes the credentials (an outage stops the run here, with the index untouched)"
+http-get "${DHIS2_URL%/}/api/programs/$(json-map -r .program "$mapping")" "${auth[@]}" "${ca[@]}" \
+    --retries "${HTTP_RETRIES:-3}" --query fields=id --quiet > /dev/null
+
 if [ -s "$pending" ]; then
     step "commit the results an interrupted run left in $pending"
     index-diff --commit --index "$index" "$pending"

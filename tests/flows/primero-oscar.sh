@@ -154,5 +154,11 @@ assert_no_file "$state/oscar.cursor"
 assert_no_file "$state/primero.cursor"
 assert_no_file "$state/oscar_index.json"
 assert_eq 0 "$(writes)" "writes during an outage"
+# And of Primero.
+fresh
+sb_fault '{"path":"/primero/*","status":503,"count":1000}'
+run_flow 75 env HTTP_RETRIES=0 "$flow"
+assert_eq "" "$(ls "$state")" "state files after a Primero outage"
+assert_eq 0 "$(writes)" "writes during a Primero outage"
 
 test_done

@@ -143,11 +143,15 @@ assert_not_contains "$ERR" "facility_zz" "stderr"
 assert_not_contains "$ERR" "plenty" "stderr"
 assert_eq 2 "$(jq '[.[] | select(.uploaded != true)] | length' "$index")" "bad rows left pending"
 
-# An outage: 75, nothing marked uploaded.
+# An outage: 75, with the index as it was, also with a new row waiting.
 fresh
-sb_fault '{"path":"/dhis2/api/tracker","status":503,"count":100}'
-run_flow 75 env HTTP_RETRIES=0 "$flow/run.sh"
-assert_eq 0 "$(jq '[.[] | select(.uploaded == true)] | length' "$index")" "uploaded after an outage"
-assert_eq 0 "$(sb_state dhis2 | jq '.events | length')" "events after an outage"
+run_flow 0 "$flow/run.sh"
+cp "$index" "$T/index.before"
+sed 's/000000000005~/000000000006~/' "$csv" | sed -n '1p;$p' >"$T/kobo_new.csv"
+cat "$csv" <(tail -n 1 "$T/kobo_new.csv") >"$T/kobo_more.csv"
+sb_fault '{"path":"/dhis2/*","status":503,"count":1000}'
+run_flow 75 env HTTP_RETRIES=0 KOBO_CSV="$T/kobo_more.csv" "$flow/run.sh"
+assert_eq "$(cat "$T/index.before")" "$(cat "$index")" "the index after an outage"
+assert_eq 5 "$(sb_state dhis2 | jq '.events | length')" "events after an outage"
 
 test_done
