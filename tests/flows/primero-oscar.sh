@@ -122,7 +122,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 assert_eq 6 "$(upserts | jq length)" "upserts before the kill"
-kill -TERM -- "-$(ps -o pgid= -p "$killed" | tr -d ' ')"
+kill -TERM -- "-$(cut -d " " -f 5 "/proc/$killed/stat")"
 wait "$killed"
 assert_ne 0 "$?" "the killed run's exit status"
 first5=$(upserts | jq -r '.[:5] | [.[].body.organization.external_id] | sort | join(",")')

@@ -120,7 +120,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 assert_eq 4 "$(tracker_posts)" "imports before the kill"
-kill -TERM -- "-$(ps -o pgid= -p "$killed" | tr -d ' ')"
+kill -TERM -- "-$(cut -d " " -f 5 "/proc/$killed/stat")"
 wait "$killed"
 assert_ne 0 "$?" "the killed run's exit status"
 assert_eq 0 "$(jq '[.[] | select(.uploaded == true)] | length' "$index")" "uploaded right after the kill"
