@@ -6,6 +6,7 @@
 # state.
 # shellcheck source=tests/flows/lib.sh
 . "$(dirname "$0")/lib.sh"
+"$ROOT/tests/ensure-packages.sh" jq:jq curl:curl
 test_init primero-oscar "${1:-}"
 
 flow=$ROOT/pipelines/primero-oscar/run.sh

@@ -6,6 +6,7 @@
 # outage (75) moving no state.
 # shellcheck source=tests/flows/lib.sh
 . "$(dirname "$0")/lib.sh"
+"$ROOT/tests/ensure-packages.sh" jq:jq curl:curl
 test_init sipca "${1:-}"
 
 flow=$ROOT/pipelines/sipca
