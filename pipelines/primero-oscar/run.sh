@@ -3,10 +3,10 @@
 # Flow B: clients OSCaR referred -> Primero cases (upsert by lookup), then
 # OSCaR's id links. Flow A: Primero cases referred to OSCaR -> OSCaR clients
 # (upsert). B runs first, so that A sends the cases B changed in the same run
-# and the next run has nothing left to send. Each direction has its cursor and its index under
-# $STATE_DIR/primero-oscar/, moved only from what was delivered. A record that
-# fails is reported and does not stop the others; the exit status is the
-# worst of them. Variables: see env.example.
+# and the next run has nothing left to send. Each direction has its cursor
+# and its index under $STATE_DIR/primero-oscar/, moved only from what was
+# delivered. A record that fails is reported and does not stop the others;
+# the exit status is the worst of them. Variables: see env.example.
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
