@@ -144,6 +144,16 @@ assert_not_contains "$ERR" "facility_zz" "stderr"
 assert_not_contains "$ERR" "plenty" "stderr"
 assert_eq 2 "$(jq '[.[] | select(.uploaded != true)] | length' "$index")" "bad rows left pending"
 
+# An event dhis2's report refuses (a compulsory answer left empty, E1303):
+# 69, the others uploaded, that one left for the next run.
+fresh
+sed 's/~Assessor Three~42~/~Assessor Three~~/' "$csv" >"$T/kobo_refused.csv"
+run_flow 69 env KOBO_CSV="$T/kobo_refused.csv" "$flow/run.sh"
+assert_contains "$ERR" "E1303"
+assert_eq 4 "$(sb_state dhis2 | jq '.events | length')" "events with one refused"
+assert_eq false "$(jq '.["3f1c2a9e-0b1d-4c55-9a61-000000000004"].uploaded' "$index")" "the refused event in the index"
+assert_eq 4 "$(jq '[.[] | select(.uploaded == true)] | length' "$index")" "uploaded with one refused"
+
 # An outage: 75, with the index as it was, also with a new row waiting.
 fresh
 run_flow 0 "$flow/run.sh"
