@@ -84,12 +84,21 @@ assert_eq 5 "$(tracker_posts)" "tracker posts after a second run"
 assert_eq "$(jq -c 'map_values(del(.at))' "$T/index.before")" "$(jq -c 'map_values(del(.at))' "$index")" "index after a second run"
 assert_ne 0 "$(find "$LOG_DIR" -name '*_event_index_initial*.json' | wc -l)" "index backup before the run"
 
+# A row edited in Kobo: sent again, as an update of the same event.
+sed 's/~Synthetic assessment one$/~Synthetic assessment one, revised/' "$csv" >"$T/kobo_edited.csv"
+run_flow 0 env KOBO_CSV="$T/kobo_edited.csv" "$flow/run.sh"
+assert_eq 6 "$(tracker_posts)" "tracker posts after an edit"
+assert_eq "$uid1" "$(sb_received dhis2 | jq -r '[.[] | select(.method == "POST")][-1].body.events[0].event')" "the edited row's uid"
+assert_eq "Synthetic assessment one, revised" "$(sb_state dhis2 | jq -r --arg u "$uid1" '.events[] | select(.event == $u) | .dataValues[] | select(.dataElement == "SIPCAde0010") | .value')" "the updated answer"
+assert_eq 5 "$(sb_state dhis2 | jq '.events | length')" "events after an edit"
+cp "$T/kobo_edited.csv" "$T/kobo_base.csv"
+
 # A row gone from the export: a warning with its key, marked deleted, nothing sent.
-grep -v 000000000003 "$csv" >"$T/kobo_less.csv"
+grep -v 000000000003 "$T/kobo_base.csv" >"$T/kobo_less.csv"
 run_flow 0 env KOBO_CSV="$T/kobo_less.csv" "$flow/run.sh"
 assert_contains "$ERR" "3f1c2a9e-0b1d-4c55-9a61-000000000003"
 assert_eq true "$(jq '.["3f1c2a9e-0b1d-4c55-9a61-000000000003"].deleted' "$index")" "deleted row in the index"
-assert_eq 5 "$(tracker_posts)" "tracker posts after a deletion"
+assert_eq 6 "$(tracker_posts)" "tracker posts after a deletion"
 
 # A run cut short after 3 of 5 events: the connection drops on the later
 # imports (no retries); the rerun sends exactly the other two, with their uids.
