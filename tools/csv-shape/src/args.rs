@@ -109,6 +109,11 @@ pub struct Args {
     #[arg(long)]
     pub quote_all: bool,
 
+    /// CSV output: also quote fields holding a space or a tab, as PHP's fputcsv
+    /// does (for partners whose files look like that). --quote-all wins.
+    #[arg(long)]
+    pub quote_spaces: bool,
+
     /// CSV output: start with a UTF-8 byte order mark (for spreadsheet users).
     #[arg(long)]
     pub bom: bool,
@@ -141,6 +146,7 @@ pub struct Options {
     pub filters: Vec<Filter>,
     pub types: Vec<(String, ValueType)>,
     pub write: common::csv::WriteOptions,
+    pub quote_spaces: bool,
     pub show_values: bool,
 }
 
@@ -164,6 +170,7 @@ impl Options {
             for (set, flag) in [
                 (args.crlf, "--crlf"),
                 (args.quote_all, "--quote-all"),
+                (args.quote_spaces, "--quote-spaces"),
                 (args.bom, "--bom"),
                 (out_delimiter.is_some(), "--out-delimiter"),
             ] {
@@ -247,6 +254,7 @@ impl Options {
                 bom: args.bom,
                 delimiter: out_delimiter,
             },
+            quote_spaces: args.quote_spaces,
             show_values: args.show_values,
         })
     }

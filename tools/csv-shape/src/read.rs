@@ -43,7 +43,8 @@ fn open_sink(options: &Options, out: Output, plan: &Plan) -> Result<(Sink, Strin
     let name = out.name();
     let what = || format!("writing {name}");
     let mut sink = match options.to {
-        Format::Csv => Sink::csv(out, options.write).map_err(|e| Error::write(what(), e))?,
+        Format::Csv => Sink::csv(out, options.write, options.quote_spaces)
+            .map_err(|e| Error::write(what(), e))?,
         Format::Ndjson => Sink::ndjson(out),
     };
     sink.start(&plan.names)

@@ -56,6 +56,8 @@ pub enum Sink {
     Csv {
         writer: Box<csv::Writer<Output>>,
         number: Vec<u8>,
+        /// With --quote-spaces: the delimiter, for quoting fields by hand.
+        spaces: Option<u8>,
     },
     Ndjson {
         out: Output,
@@ -66,10 +68,23 @@ pub enum Sink {
 }
 
 impl Sink {
-    pub fn csv(out: Output, options: common::csv::WriteOptions) -> io::Result<Sink> {
+    /// With `quote_spaces` (and not `quote_all`), fields holding a space or
+    /// a tab are quoted too, as PHP's fputcsv writes them.
+    pub fn csv(
+        out: Output,
+        options: common::csv::WriteOptions,
+        quote_spaces: bool,
+    ) -> io::Result<Sink> {
+        let spaces =
+            (quote_spaces && !options.quote_all).then(|| options.delimiter.unwrap_or(b','));
+        let writer = match spaces {
+            Some(_) => hand_quoted_writer(out, options)?,
+            None => common::csv::writer(out, options)?,
+        };
         Ok(Sink::Csv {
-            writer: Box::new(common::csv::writer(out, options)?),
+            writer: Box::new(writer),
             number: Vec::with_capacity(20),
+            spaces,
         })
     }
 
@@ -84,7 +99,16 @@ impl Sink {
     /// Write the header (CSV) or prepare the keys (NDJSON).
     pub fn start(&mut self, names: &[String]) -> io::Result<()> {
         match self {
-            Sink::Csv { writer, .. } => writer.write_record(names).map_err(csv_io),
+            Sink::Csv { writer, spaces, .. } => {
+                let lone = names.len() == 1;
+                writer
+                    .write_record(
+                        names
+                            .iter()
+                            .map(|n| quote(Cow::Borrowed(n.as_bytes()), *spaces, lone)),
+                    )
+                    .map_err(csv_io)
+            }
             Sink::Ndjson { keys, .. } => {
                 for (i, name) in names.iter().enumerate() {
                     let mut key = vec![if i == 0 { b'{' } else { b',' }];
@@ -103,17 +127,22 @@ impl Sink {
             Sink::Csv {
                 writer,
                 number: buf,
+                spaces,
             } => {
                 if plan.numbered {
                     buf.clear();
                     write!(buf, "{number}")?;
                 }
                 let buf = &*buf;
+                let (spaces, lone) = (*spaces, plan.sources.len() == 1);
                 writer
-                    .write_record(plan.sources.iter().map(|s| match *s {
-                        Source::Field(i) => row.text(i),
-                        Source::Empty => Cow::Borrowed(&b""[..]),
-                        Source::RowNumber => Cow::Borrowed(buf.as_slice()),
+                    .write_record(plan.sources.iter().map(|s| {
+                        let field = match *s {
+                            Source::Field(i) => row.text(i),
+                            Source::Empty => Cow::Borrowed(&b""[..]),
+                            Source::RowNumber => Cow::Borrowed(buf.as_slice()),
+                        };
+                        quote(field, spaces, lone)
                     }))
                     .map_err(|e| RowError::Io(csv_io(e)))
             }
@@ -197,6 +226,54 @@ fn write_cell(line: &mut Vec<u8>, cell: Cell<'_>, ty: Option<ValueType>) -> Resu
 }
 
 /// The csv writer wraps I/O errors; unwrap them so a broken pipe stays one.
+/// A CSV writer that writes fields as given: `quote` has quoted them.
+fn hand_quoted_writer(
+    mut out: Output,
+    options: common::csv::WriteOptions,
+) -> io::Result<csv::Writer<Output>> {
+    if options.bom {
+        out.write_all(b"\xEF\xBB\xBF")?;
+    }
+    Ok(csv::WriterBuilder::new()
+        .delimiter(options.delimiter.unwrap_or(b','))
+        .buffer_capacity(256 * 1024)
+        .terminator(if options.crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .quote_style(csv::QuoteStyle::Never)
+        .from_writer(out))
+}
+
+/// With `spaces` (the delimiter, for --quote-spaces), the field quoted when
+/// it holds the delimiter, a quote, a line break, a space or a tab, quotes
+/// doubled; a row of one empty field is `""`, so that it is not a blank line.
+fn quote(field: Cow<'_, [u8]>, spaces: Option<u8>, lone: bool) -> Cow<'_, [u8]> {
+    let Some(delimiter) = spaces else {
+        return field;
+    };
+    if lone && field.is_empty() {
+        return Cow::Borrowed(&b"\"\""[..]);
+    }
+    if !field
+        .iter()
+        .any(|&b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n' | b' ' | b'\t'))
+    {
+        return field;
+    }
+    let mut quoted = Vec::with_capacity(field.len() + 4);
+    quoted.push(b'"');
+    for &b in field.iter() {
+        if b == b'"' {
+            quoted.push(b'"');
+        }
+        quoted.push(b);
+    }
+    quoted.push(b'"');
+    Cow::Owned(quoted)
+}
+
 pub fn csv_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,

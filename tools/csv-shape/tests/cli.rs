@@ -557,6 +557,52 @@ fn csv_output_options() {
 }
 
 #[test]
+fn quote_spaces_writes_like_phps_fputcsv() {
+    let w = wrk();
+    // The printer's file was written by PHP's fputcsv: it comes out byte for byte.
+    let fixture = std::fs::read_to_string(
+        common::testing::fixtures_dir()
+            .join("masstesting")
+            .join("patient_appointments.csv"),
+    )
+    .unwrap();
+    w.create("f.csv", &fixture);
+    let out = w.ok(&["--quote-spaces", "f.csv"]);
+    assert_eq!(out.trim_end(), fixture.trim_end());
+    assert_eq!(
+        out.lines().next(),
+        Some("car_number,start_datetime,name,dob,\"Patient Type\"")
+    );
+    // Quotes doubled; delimiters, tabs and line breaks quoted; plain and empty fields not.
+    w.create(
+        "q.csv",
+        "a,b,c\n\"say \"\"hi\"\"\",\"x\ty\",\n\"1,2\",\"l1\nl2\",z\n",
+    );
+    let out = w.ok(&["--quote-spaces", "q.csv"]);
+    assert_eq!(
+        out,
+        "a,b,c\n\"say \"\"hi\"\"\",\"x\ty\",\n\"1,2\",\"l1\nl2\",z\n"
+    );
+    assert_eq!(rows(&out), rows(&w.read("q.csv")));
+    let out = w.ok(&["--quote-spaces", "--out-delimiter", ";", "q.csv"]);
+    assert_eq!(
+        out,
+        "a;b;c\n\"say \"\"hi\"\"\";\"x\ty\";\n1,2;\"l1\nl2\";z\n"
+    );
+    // A row of one empty field stays a row; --quote-all wins.
+    w.create("e.csv", "a,b\n,x\n");
+    assert_eq!(
+        w.ok(&["--quote-spaces", "--select", "a", "e.csv"]),
+        "a\n\"\"\n"
+    );
+    assert_eq!(
+        w.ok(&["--quote-spaces", "--quote-all", "e.csv"]),
+        "\"a\",\"b\"\n\"\",\"x\"\n"
+    );
+    w.fails(&["--to", "ndjson", "--quote-spaces", "e.csv"], 64);
+}
+
+#[test]
 fn output_file_is_0600_and_absent_after_an_error() {
     let w = wrk();
     w.create("p.csv", PEOPLE);
