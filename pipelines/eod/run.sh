@@ -63,13 +63,13 @@ count=$(wc -l <"$records")
 step "write the master file ($count appointments)"
 json-map -f "$FLOW_DIR/eod.jq" --arg file master "$records" \
     | csv-shape --from ndjson --columns-file "$FLOW_DIR/master.columns" --row-number car_number \
-        --add-empty "$gone,pcp_first_name,pcp_last_name,pcp_phone_number,pcp_address,pcp_city,pcp_state,pcp_zip_code" -o "$master"
+        --add-empty "$gone,pcp_first_name,pcp_last_name,pcp_phone_number,pcp_address,pcp_city,pcp_state,pcp_zip_code" --quote-spaces -o "$master"
 
 step "write the printer files"
 json-map -f "$FLOW_DIR/eod.jq" --arg file printer "$records" \
-    | csv-shape --from ndjson --select 'car_number,start_datetime,name,dob,Patient Type' --row-number car_number -o "$printer"
+    | csv-shape --from ndjson --select 'car_number,start_datetime,name,dob,Patient Type' --row-number car_number --quote-spaces -o "$printer"
 json-map -f "$FLOW_DIR/eod.jq" --arg file form_print "$records" \
-    | csv-shape --from ndjson --columns-file "$FLOW_DIR/form_print.columns" --row-number car_number --add-empty "$gone" -o "$form"
+    | csv-shape --from ndjson --columns-file "$FLOW_DIR/form_print.columns" --row-number car_number --add-empty "$gone" --quote-spaces -o "$form"
 
 step "send the printer files to the printing company (SFTP, ${PRINT_SFTP_DIR:+$PRINT_SFTP_DIR/}$RUN_DATE)"
 sftp-put --env-prefix PRINT_SFTP --remote-dir "${PRINT_SFTP_DIR:+$PRINT_SFTP_DIR/}$RUN_DATE" --mkdir "$printer" "$form" | audit >/dev/null

@@ -81,8 +81,8 @@ assert_ne 0 "$appointments" "appointments in the demo database"
 for f in patient_appointments_master.csv patient_appointments.csv patients_form_print.csv; do
     assert_file "$out/$f"
     assert_mode 600 "$out/$f"
-    # The header row: the fixture's column names, in its order.
-    assert_eq "$(head -n 1 "$fixtures/$f" | tr -d '"\r')" "$(head -n 1 "$out/$f" | tr -d '"')" "the header of $f"
+    # The header row: the fixture's, byte for byte (quoted as PHP's fputcsv wrote it).
+    assert_eq "$(head -n 1 "$fixtures/$f" | tr -d '\r')" "$(head -n 1 "$out/$f")" "the header of $f"
     # Every row has the header's column count (csv-shape refuses a ragged row).
     columns=$(head -n 1 "$fixtures/$f" | tr -d '"\r' | tr ',' '\n' | wc -l)
     assert_eq "[$columns]" "$(csv --to ndjson "$out/$f" | jq -sc 'map(length) | unique')" "the column count of every row of $f"
@@ -91,6 +91,12 @@ for f in patient_appointments_master.csv patient_appointments.csv patients_form_
     assert_eq "$(seq -s, 1 "$appointments")" "$(csv --select car_number "$out/$f" | tail -n +2 | paste -sd,)" "the car numbers of $f"
 done
 
+# Fields with a space quoted, as in the fixtures.
+if sed -n 2p "$printer" | grep -Eq '^1,"May 07 05:00AM","[^"]+, [^"]+",[0-9]{4}-[0-9]{2}-[0-9]{2},"(General Public|Critical Infrastructure Employee)"$'; then
+    pass
+else
+    fail "the printer file's first row is not quoted like the fixture's"
+fi
 csv --to ndjson "$printer" >"$T/printer.ndjson"
 csv --to ndjson "$form" >"$T/form.ndjson"
 csv --to ndjson "$master" >"$T/master.ndjson"
