@@ -79,6 +79,20 @@ before=$(writes)
 run_flow 0 "$flow"
 assert_eq "$before" "$(writes)" "writes after a second run"
 
+# A referral edited in Primero: the next run upserts that one client, and
+# writes nothing to Primero.
+token=$(curl -sS --cacert "$TEST_SANDBOX_CA" -D - -o /dev/null -H 'content-type: application/json' \
+    --data '{"user":{"user_name":"primero_user","password":"primero-secret"}}' \
+    "$PRIMERO_URL/api/v2/tokens" | tr -d '\r' | sed -n 's/^[Aa]uthorization: Bearer //p')
+pid=$(sb_state primero | jq -r '.cases[] | select(.case_id == "123b9a5f-204b-6b28-72e3-11aebf5e8dca") | .id')
+curl -sS --cacert "$TEST_SANDBOX_CA" -X PATCH -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    --data '{"data":{"name_first":"Renamed"}}' "$PRIMERO_URL/api/v2/cases/$pid" >/dev/null
+before=$(writes)
+n_up=$(upserts | jq length)
+run_flow 0 "$flow"
+assert_eq "123b9a5f-204b-6b28-72e3-11aebf5e8dca=Renamed" "$(upserts | jq -r ".[$n_up:] | map(.body.organization | \"\(.external_id)=\(.given_name)\") | join(\",\")")" "the upsert of the edited case"
+assert_eq "$((before + 1))" "$(writes)" "writes after an edit"
+
 # A run cut short: after 12 OSCaR upserts the next 3 fail (503), and after
 # all but 2 Primero creates the connection drops on those 2 (no retries); the
 # run says 75; the rerun sends exactly those, with the same ids, and nothing else.
