@@ -9,21 +9,14 @@
 # same files. The car numbers are added by csv-shape --row-number.
 
 def ymd: tostring | .[0:10];
-
 # A timestamp as the partners read it: YYYY-MM-DD HH:MM:SS (db-extract gives
 # ISO 8601's T, and a fraction when there is one).
 def datetime:
   if type == "string" and length >= 19 then .[0:10] + " " + .[11:19] else . end;
-
-def with_datetimes:
-  .book_datetime |= datetime | .start_datetime |= datetime
-  | .end_datetime |= datetime | .rx_date |= datetime;
-
 # Whole years from the date of birth B to the day D (both YYYY-MM-DD...).
 def years($b; $d):
   ($d[0:4] | tonumber) - ($b[0:4] | tonumber)
   - (if $d[5:10] < $b[5:10] then 1 else 0 end);
-
 def ordinal:
   . as $n
   | (if ($n % 100) >= 11 and ($n % 100) <= 13 then "th"
@@ -32,17 +25,20 @@ def ordinal:
      elif $n % 10 == 3 then "rd"
      else "th" end) as $suffix
   | "\($n)\($suffix)";
-
 def yes_no: if . == 1 or . == "1" or . == true then "Yes" else "No" end;
-
 def has_business: .business_code != null and (.business_code | tostring) != "";
 
-with_datetimes
-| (.start_datetime | tostring | strptime("%Y-%m-%d %H:%M:%S")) as $start
-| years(.dob | ymd; .start_datetime | ymd) as $age
+# One merge into the wide record, not one update per field: each copies it.
+(.start_datetime | datetime) as $start_text
+| ($start_text | strptime("%Y-%m-%d %H:%M:%S")) as $start
+| years(.dob | ymd; $start_text[0:10]) as $age
 | (if $age < 16 then "Yes" else "No" end) as $pediatric
 | if $file == "master" then
-    . + {pediatric_swab: $pediatric, ereqnumber: .hash}
+    . + {
+      book_datetime: (.book_datetime | datetime), start_datetime: $start_text,
+      end_datetime: (.end_datetime | datetime), rx_date: (.rx_date | datetime),
+      pediatric_swab: $pediatric, ereqnumber: .hash
+    }
   elif $file == "printer" then
     {
       start_datetime: ($start | strftime("%b %d %I:%M%p")),
@@ -52,11 +48,13 @@ with_datetimes
     }
   elif $file == "form_print" then
     . + {
+      book_datetime: (.book_datetime | datetime), start_datetime: $start_text,
+      end_datetime: (.end_datetime | datetime), rx_date: (.rx_date | datetime),
       dob: (.dob | ymd),
       age: $age,
       prescription_content: (if has_business then "CRITICAL INFRASTRUCTURE EMPLOYEE" else "" end),
       last_name_abbrv: (.last_name | tostring | (.[0:1] | ascii_upcase) + .[1:2]),
-      app_start: "\($start | strftime("%A")) \($start | strftime("%d") | tonumber | ordinal), \($start | strftime("%B %Y %I:%M %p"))",
+      app_start: "\($start | strftime("%A")) \($start_text[8:10] | tonumber | ordinal), \($start | strftime("%B %Y %I:%M %p"))",
       first_responder: (.first_responder | yes_no),
       pediatric_swab: $pediatric,
       ereqnumber: .hash
