@@ -6,7 +6,7 @@
 #   tests/servers/sandbox.sh start|stop|status|env
 #
 # start runs the newer of target/debug/sandbox and target/release/sandbox,
-# building it with `cargo build -p sandbox` only when neither exists; it is a
+# building it with `cargo build --locked -p sandbox` only when neither exists; it is a
 # no-op when the server already runs, and stop is a no-op when it does not.
 # The port is 58443, or PHTOOLS_SANDBOX_PORT. Each start makes a fresh CA.
 # env prints:
@@ -37,8 +37,8 @@ binary() {
     elif [ -x "$release" ]; then
         echo "$release"
     else
-        echo "sandbox.sh: building the sandbox (cargo build -p sandbox)" >&2
-        (cd "$root" && "${CARGO:-cargo}" build -q -p sandbox) || {
+        echo "sandbox.sh: building the sandbox (cargo build --locked -p sandbox)" >&2
+        (cd "$root" && "${CARGO:-cargo}" build --locked -q -p sandbox) || {
             echo "sandbox.sh: error: building the sandbox failed" >&2
             exit 70
         }
