@@ -58,7 +58,10 @@ db-extract "${db_args[@]}" --query-file "$FLOW_DIR/appointments.sql" --param "$R
 # Every record of one query has the same columns: the first one tells.
 head -n 1 "$records" | csv-shape --from ndjson --to ndjson --require "$needed" >/dev/null
 count=$(wc -l <"$records")
-[ "$count" -gt 0 ] || step "no appointments on $RUN_DATE: the files have their header rows only"
+if [ "$count" -eq 0 ]; then
+    step "no appointments on $RUN_DATE: nothing written or sent"
+    exit 0
+fi
 
 step "write the master file ($count appointments)"
 json-map -f "$FLOW_DIR/eod.jq" --arg file master "$records" \

@@ -69,6 +69,13 @@ assert_contains "$ERR" "first_responder" "the error"
 assert_no_file "$DATA_DIR/$day/patient_appointments_master.csv"
 assert_no_file "$LOG_DIR/${day}_eod.jsonl"
 
+# --- a day without appointments: nothing written or sent, exit 0
+run_flow 0 "$ROOT/pipelines/eod/run.sh" 2020-05-10
+assert_contains "$ERR" "no appointments on 2020-05-10: nothing written or sent"
+assert_no_file "$DATA_DIR/2020-05-10/patient_appointments.csv"
+assert_no_file "$drop/2020-05-10"
+assert_no_file "$LOG_DIR/2020-05-10_eod.jsonl"
+
 # --- the first run
 run_flow 0 "$ROOT/pipelines/eod/run.sh" "$day"
 out=$DATA_DIR/$day
