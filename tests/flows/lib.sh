@@ -7,7 +7,8 @@
 #     ROOT (the repository), T (a fresh temp dir, removed at exit unless
 #     KEEP_TMP=1), exports DATA_DIR=$T/data LOG_DIR=$T/log STATE_DIR=$T/state
 #     and PHTOOLS_BIN (BIN_DIR, else $PHTOOLS_BIN, else target/debug; made
-#     absolute), unsets ENV_FILE, and resets the sandbox.
+#     absolute), unsets ENV_FILE, installs jq, curl and sqlite3 when missing,
+#     and resets the sandbox.
 # run_flow CODE CMD...
 #     runs CMD with stdout to $T/out and stderr to $T/err (also in $OUT, $ERR)
 #     and checks that it exits CODE; on a wrong code it shows the stderr.
@@ -44,6 +45,8 @@ test_init() {
         exit 66
     fi
     export PHTOOLS_BIN=$bin
+    # What the tests check with; installed on a fresh machine (as root).
+    "$ROOT/tests/ensure-packages.sh" jq:jq curl:curl sqlite3:sqlite3 || exit 69
     local v
     for v in TEST_SANDBOX_URL TEST_SANDBOX_CA TEST_SFTP_URL TEST_SFTP_DIR TEST_SMTP_MAILDIR; do
         if [ -z "${!v:-}" ]; then
