@@ -10,7 +10,7 @@ MANDIR   = $(DESTDIR)$(PREFIX)/share/man
 # Every package under tools/ is a tool, except the shared library and the man generator.
 TOOLS   := $(filter-out common mangen,$(notdir $(wildcard tools/*)))
 RELEASE := $(addprefix target/release/,$(TOOLS))
-SCRIPTS := $(shell find pipelines tests bench .ci -type f \( -name '*.sh' -o -name run \) 2>/dev/null)
+SCRIPTS := $(shell find pipelines tests bench .ci \( -path bench/out -o -path bench/data -o -path bench/peers \) -prune -o -type f \( -name '*.sh' -o -name run \) -print 2>/dev/null)
 
 .PHONY: all build build-deps test fmt-check clippy unit flows examples scripts man man-check shellcheck demo demo-db eod bench install uninstall clean
 
