@@ -50,6 +50,7 @@ examples:
 scripts:
 	tests/demo-db.sh target/debug
 
+# man/<tool>.1 for every tool and man/man7/phtools-flows.7 (tools/mangen/src/flows.rs).
 man: build-deps
 	$(CARGO) run --locked -q -p mangen -- man
 
@@ -85,10 +86,12 @@ bench: build
 install: build
 	for t in $(TOOLS); do install -Dm755 target/release/$$t $(BINDIR)/$$t; done
 	for p in man/*.1; do install -Dm644 $$p $(MANDIR)/man1/$$(basename $$p); done
+	for p in man/man7/*.7; do install -Dm644 $$p $(MANDIR)/man7/$$(basename $$p); done
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(BINDIR)/$$t; done
 	for p in man/*.1; do rm -f $(MANDIR)/man1/$$(basename $$p); done
+	for p in man/man7/*.7; do rm -f $(MANDIR)/man7/$$(basename $$p); done
 
 clean:
 	$(CARGO) clean

@@ -1,6 +1,9 @@
 //! Writes `man/<tool>.1` for every tool from its clap command and its
-//! documentation. `mangen --check DIR` fails when a page in DIR is stale.
+//! documentation, and `man/man7/phtools-flows.7` from `flows.rs`.
+//! `mangen --check DIR` fails when a page in DIR is stale.
 #![forbid(unsafe_code)]
+
+mod flows;
 
 use clap::Command;
 use common::doc::ToolDoc;
@@ -64,11 +67,20 @@ fn generate(dir: &Path, check: bool) -> std::io::Result<Vec<String>> {
     if !check {
         std::fs::create_dir_all(dir)?;
     }
-    let mut stale = Vec::new();
+    let mut pages = Vec::new();
     for (command, doc) in tools() {
         let mut page = Vec::new();
         render_man(&command, &doc, &mut page)?;
-        let path = dir.join(format!("{}.1", doc.name));
+        pages.push((dir.join(format!("{}.1", doc.name)), page));
+    }
+    let mut page = Vec::new();
+    flows::render(env!("CARGO_PKG_VERSION"), &mut page)?;
+    pages.push((dir.join("man7").join("phtools-flows.7"), page));
+    if !check {
+        std::fs::create_dir_all(dir.join("man7"))?;
+    }
+    let mut stale = Vec::new();
+    for (path, page) in pages {
         if check {
             if std::fs::read(&path).ok().as_deref() != Some(&page[..]) {
                 stale.push(path.display().to_string());
