@@ -138,11 +138,11 @@ pub const FLOWS: &[Flow] = &[
             BOX[0],
             Var {
                 name: "BOX_BZ_OUT_FOLDER",
-                meaning: "The liaisons' folder: a Box folder id, or a path from the root.",
+                meaning: "The liaisons' folder: a Box folder id, or a path from the root (created when missing).",
             },
             Var {
                 name: "START, END",
-                meaning: "Optional. The window of creation times (default the last full hour).",
+                meaning: "Optional. The window: the requests created from START (included) to END (excluded), as 'YYYY-MM-DD HH:MM'. Default the last full hour. The logs are named after START's date.",
             },
             BOX[1],
             BOX[2],
@@ -185,17 +185,17 @@ pub const FLOWS: &[Flow] = &[
         target: "make printer-pdfs DATE=YYYY-MM-DD",
         script: "pipelines/printer-pdfs/run.sh [DATE]",
         does: &[
-            "The printing company returns the requisition PDFs it generated in a pickup folder, pickbox/DATE. box-put uploads each one to the city's Box folder for that date; index-diff on name and sha256 skips the PDFs already uploaded, and its index moves only from box-put's receipts, so a rerun sends only what is new or changed.",
+            "The printing company returns the requisition PDFs it generated in a pickup folder, one DATE folder per day. box-put uploads each one to the city's Box folder for that date (MM-DD-YYYY, created when missing); index-diff on name and sha256 (state/printer-pdfs/DATE.json) skips the PDFs already uploaded, and the index moves only for the PDFs Box confirmed, so a rerun sends only what is new or changed. A missing DATE folder exits 66.",
         ],
         vars: &[
             BOX[0],
             Var {
-                name: "PICKBOX_DIR",
-                meaning: "The pickup folder holding one DATE folder of PDFs per day.",
+                name: "BOX_PRINTER_PDFS_PARENT",
+                meaning: "Where the dated folders go: a Box folder id, or a path from the root.",
             },
             Var {
-                name: "BOX_PDF_PARENT",
-                meaning: "The city's folder under which the dated folders are (an id or a path).",
+                name: "PRINTER_PICKBOX",
+                meaning: "Optional. The pickup folder, one DATE (YYYY-MM-DD) folder of PDFs under it per day (default DATA_DIR/pickbox).",
             },
             BOX[1],
             BOX[2],
@@ -465,7 +465,7 @@ pub fn render(version: &str, out: &mut dyn Write) -> std::io::Result<()> {
         ),
         (
             "data/",
-            "What the flows write or pick up: data/DATE/ (the end-of-day files, ReqCheck's PUBLISH_TO=file payloads), data/reportstream/spool/ (with sent/ and error/), data/sipca/ (the generated mapping and the saved event payloads). Files with patient records are mode 0600.",
+            "What the flows write or pick up: data/DATE/ (the end-of-day files, ReqCheck's PUBLISH_TO=file payloads), data/bz-out/ (the requisition files sent), data/pickbox/DATE/ (the printer's PDFs, unless PRINTER_PICKBOX is elsewhere), data/reportstream/spool/ (with sent/ and error/), data/sipca/ (the generated mapping and the saved event payloads). Files with patient records are mode 0600.",
         ),
     ] {
         r.control("TP", []).text([bold(file)]);
