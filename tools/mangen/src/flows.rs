@@ -361,7 +361,7 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
     ),
     (
         "78",
-        "Configuration: a variable is missing (the message names every one and the env.example to read) or a config file is bad. Fix the env file.",
+        "Configuration: a variable is missing (the message names every one and the env.example to read) or a config file is bad, or sipca's mapping was never generated (run make sipca-mapping). Fix the env file.",
     ),
     (
         "2",
