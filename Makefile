@@ -12,7 +12,7 @@ TOOLS   := $(filter-out common mangen,$(notdir $(wildcard tools/*)))
 RELEASE := $(addprefix target/release/,$(TOOLS))
 SCRIPTS := $(shell find pipelines tests bench .ci \( -path bench/out -o -path bench/data -o -path bench/peers \) -prune -o -type f \( -name '*.sh' -o -name run \) -print 2>/dev/null)
 
-.PHONY: all build build-deps test fmt-check clippy unit flows examples scripts man man-check shellcheck demo demo-db eod bz-out printer-pdfs bench install uninstall clean
+.PHONY: all build build-deps test fmt-check clippy unit flows examples scripts man man-check shellcheck demo demo-db eod bz-out bz-in printer-pdfs bench install uninstall clean
 
 all: build
 
@@ -78,6 +78,9 @@ bz-out: build
 
 printer-pdfs: build
 	pipelines/printer-pdfs/run.sh $(DATE)
+
+bz-in: build
+	pipelines/bz-in/run.sh
 
 demo: build demo-db
 	pipelines/demo.sh
