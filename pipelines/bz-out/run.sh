@@ -5,15 +5,16 @@
 #   pipelines/bz-out/run.sh            (make bz-out; hourly)
 #
 # The window is the last full hour; START and END ('YYYY-MM-DD HH:MM[:SS]')
-# override it. The file is business_requisition_YYYY-MM-DD_HH00.csv, named
+# override it (END defaults to an hour after START). The file is business_requisition_YYYY-MM-DD_HH00.csv, named
 # after START. An empty window writes and sends nothing. Variables: see
 # env.example beside this script. Receipts go to log/DATE_bz-out.jsonl.
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 START=${START:-$(date -d '1 hour ago' '+%F %H:00:00')}
-END=${END:-$(date -d "$(date '+%F %H:00:00')" '+%F %H:00:00')}
 start=$(date -d "$START" '+%F %H:%M:%S' 2>/dev/null) || die 64 "START must be a time as 'YYYY-MM-DD HH:MM'"
+# END defaults to an hour after START.
+END=${END:-$(date -d "@$(($(date -d "$start" +%s) + 3600))" '+%F %H:%M:%S')}
 end=$(date -d "$END" '+%F %H:%M:%S' 2>/dev/null) || die 64 "END must be a time as 'YYYY-MM-DD HH:MM'"
 flow_init bz-out "${start%% *}"
 require_env BOX_CONFIG BOX_BZ_OUT_FOLDER

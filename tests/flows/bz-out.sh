@@ -59,6 +59,11 @@ assert_not_contains "$ERR" "owner7@example.org" "stderr"
 run_flow 0 "$ROOT/pipelines/bz-out/run.sh"
 assert_contains "$ERR" "no requests from $(date -d '1 hour ago' '+%F %H'):00:00 to $(date '+%F %H'):00:00"
 
+# --- START alone: the hour from START (a rerun: the same content, no new Box version)
+run_flow 0 env START='2020-05-06 10:00' "$ROOT/pipelines/bz-out/run.sh"
+assert_contains "$ERR" "from 2020-05-06 10:00:00 to 2020-05-06 11:00:00"
+assert_eq "business_requisition_2020-05-06_1000.csv $(sha1 "$file") 1" "$(to_city)" "the liaisons' folder after a rerun"
+
 # --- a Box outage: 75
 sb_fault '{"path":"/box/*","status":503,"count":1000}'
 run_flow 75 env START='2020-05-06 12:00' END='2020-05-06 13:00' "$ROOT/pipelines/bz-out/run.sh"
