@@ -6,7 +6,9 @@
 #
 # For each CSV file in BOX_BZ_IN_FOLDER: every row is checked (approved_confirm
 # Y, N or empty; slots_approved a whole number; business_code and hash letters
-# and digits, naming a pending request; empty rows ignored). A file with any
+# and digits, naming a pending request, or repeating the answer a decided one
+# has, so that a file applied but not moved when a run stopped passes again;
+# empty rows ignored). A file with any
 # error changes nothing and is moved to BOX_BZ_IN_ERROR; a valid one is applied
 # in one transaction (db-load) and moved to BOX_BZ_IN_SUCCESS. A Box move takes
 # the file out of the inbound folder only once it is in its new folder. Either
@@ -66,9 +68,11 @@ while IFS= read -r -u 3 receipt; do
     else
         # Rows counted from the file itself, so that the numbers are the spreadsheet's.
         csv-shape --pad-ragged --to ndjson "$file" >"$work/all.ndjson"
-        db-extract "${db_args[@]}" --query-file "$FLOW_DIR/pending.sql" --to ndjson \
-            | json-map -s 'map({key: "\(.business_code)/\(.hash)", value: true}) | from_entries' >"$work/pending.json"
-        json-map -s -r --lookup "pending=$work/pending.json" -f "$FLOW_DIR/validate.jq" "$work/all.ndjson" >"$work/errors"
+        db-extract "${db_args[@]}" --query-file "$FLOW_DIR/requests.sql" --to ndjson \
+            | json-map -s 'def text: if . == null then "" else tostring end;
+                map({key: "\(.business_code)/\(.hash)", value: {confirm: (.approved_confirm | text), slots: (.slots_approved | text)}})
+                | from_entries' >"$work/requests.json"
+        json-map -s -r --lookup "requests=$work/requests.json" -f "$FLOW_DIR/validate.jq" "$work/all.ndjson" >"$work/errors"
     fi
     rows=$(wc -l <"$work/rows.ndjson")
 

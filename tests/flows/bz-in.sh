@@ -87,8 +87,17 @@ assert_contains "$eml" "4 answers recorded" "the mail"
 assert_eq "box-get 2
 smtp-send 1" "$(jq -r .tool "$LOG_DIR/$(date +%F)_bz-in.jsonl" | sort | uniq -c | awk '{ print $2, $1 }')" "receipts in the audit log"
 
+# --- the same file again (applied, but a run stopped before the move): it passes, nothing changes
+drop business_requisition_2020-05-06_1000.csv "$T/good.csv"
+state >"$T/before"
+run_flow 0 "$ROOT/pipelines/bz-in/run.sh"
+assert_eq "$(cat "$T/before")" "$(state)" "the database after the same file again"
+assert_eq "business_requisition_2020-05-06_1000 (2).csv business_requisition_2020-05-06_1000.csv" "$(box_names 100008)" "processed/success keeps both"
+mails >"$T/mails"
+assert_lines 2 "$T/mails" "mails after the same file again"
+
 # --- a file with invalid rows: nothing applied, moved to processed/error, the errors mailed
-answers "$(req 13),Y,3" "$(req 14),X,3" "$(req 15),Y,-1" "$(req 1),Y,2" "BAD-CODE,$(req 16 | cut -d, -f2),N,0" "$(req 17),Y," >"$T/bad.csv"
+answers "$(req 13),Y,3" "$(req 14),X,3" "$(req 15),Y,-1" "$(req 1),Y,2" "BAD-CODE,$(req 16 | cut -d, -f2),N,0" "$(req 17),Y," "999999BZ,999999RQ,Y,1" >"$T/bad.csv"
 drop business_requisition_2020-05-06_1100.csv "$T/bad.csv"
 state >"$T/before"
 run_flow 65 "$ROOT/pipelines/bz-in/run.sh"
@@ -98,12 +107,13 @@ assert_eq "business_requisition_2020-05-06_1100.csv" "$(box_names 100009)" "proc
 assert_file "$DATA_DIR/bz-in/$(date +%F)/error/business_requisition_2020-05-06_1100.csv"
 errors="row 3: approved_confirm: must be Y, N or empty
 row 4: slots_approved: must be a whole number of 0 or more
-row 5: business_code,hash: no pending request has this pair
+row 5: business_code,hash: this request was answered already
 row 6: business_code: must be letters and digits only
-row 7: slots_approved: is empty but approved_confirm is not"
+row 7: slots_approved: is empty but approved_confirm is not
+row 8: business_code,hash: no request has this pair"
 assert_eq "$errors" "$(sed -n 's/^bz-in: business_requisition_2020-05-06_1100.csv: //p' "$ERR")" "the error list on stderr"
 mails >"$T/mails"
-assert_lines 2 "$T/mails" "mails after a refused file"
+assert_lines 3 "$T/mails" "mails after a refused file"
 eml=$(mail_text "$(tail -n 1 "$T/mails")")
 assert_contains "$eml" "Subject: Business requisitions: business_requisition_2020-05-06_1100.csv refused" "the error mail"
 while IFS= read -r line; do assert_contains "$eml" "$line" "the error mail"; done <<<"$errors"
@@ -128,5 +138,5 @@ run_flow 75 "$ROOT/pipelines/bz-in/run.sh"
 assert_eq "$(cat "$T/before")" "$(state)" "the database after an outage"
 assert_eq "business_requisition_2020-05-06_1200.csv" "$(box_names 100006)" "the inbound folder after an outage"
 mails >"$T/mails"
-assert_lines 3 "$T/mails" "mails after an outage"
+assert_lines 4 "$T/mails" "mails after an outage"
 test_done
