@@ -142,7 +142,7 @@ pub const FLOWS: &[Flow] = &[
             },
             Var {
                 name: "START, END",
-                meaning: "Optional. The window: the requests created from START (included) to END (excluded), as 'YYYY-MM-DD HH:MM'. Default the last full hour. The logs are named after START's date.",
+                meaning: "Optional. The window: the requests created from START (included) to END (excluded), as 'YYYY-MM-DD HH:MM'. Default the last full hour; END defaults to an hour after START. The logs are named after START's date.",
             },
             BOX[1],
             BOX[2],
@@ -157,8 +157,8 @@ pub const FLOWS: &[Flow] = &[
         target: "make bz-in",
         script: "pipelines/bz-in/run.sh",
         does: &[
-            "box-get downloads every new CSV the liaisons dropped in the \"from city\" folder, with approved_confirm and slots_approved filled in. Every row is validated: approved_confirm Y, N or empty; slots_approved a whole number; business_code and hash alphanumeric and matching a pending request; the template's trailing empty rows are ignored.",
-            "One invalid row and nothing of the file is applied: it moves to processed/error, and the error list names rows and columns. Otherwise db-load applies the whole file in one transaction (approve or decline, set the approved slots) and the file moves to processed/success. The original leaves the inbound folder only once moved. smtp-send mails the success or the error list.",
+            "box-get downloads every CSV the liaisons dropped in the \"from city\" folder (BOX_BZ_IN_FOLDER), with approved_confirm and slots_approved filled in, to data/bz-in/DATE/. Every row is validated: approved_confirm Y, N or empty; slots_approved a whole number; business_code and hash letters and digits, naming a pending request (or repeating the answer a decided one already has, so that a file applied but not moved when a run stopped passes again); empty rows are ignored.",
+            "One invalid row and nothing of the file is applied: it moves to BOX_BZ_IN_ERROR, and the error list names rows and columns, never values. Otherwise db-load applies the whole file in one transaction (approve or decline, set the approved slots) and the file moves to BOX_BZ_IN_SUCCESS. A Box move takes the file out of the inbound folder only once it is in its new folder. Either way smtp-send mails the liaisons the number of answers applied or the error list. Every file is handled; the run then exits 65 if one was refused.",
         ],
         vars: &[
             DB[0],
@@ -166,11 +166,27 @@ pub const FLOWS: &[Flow] = &[
             BOX[0],
             Var {
                 name: "BOX_BZ_IN_FOLDER",
-                meaning: "The \"from city\" folder the liaisons drop the files in (an id or a path); processed/success and processed/error are beside or under it as env.example says.",
+                meaning: "The \"from city\" folder the liaisons drop their answers in: a Box folder id, or a path from the root.",
             },
             Var {
-                name: "NOTIFY_SMTP_URL, NOTIFY_USER_NAME, NOTIFY_USER_PWD, NOTIFY_MAIL_FROM, NOTIFY_MAIL_TO",
-                meaning: "The mail server, login, sender and recipients of the notification (see pipelines/bz-in/env.example for the exact names).",
+                name: "BOX_BZ_IN_SUCCESS, BOX_BZ_IN_ERROR",
+                meaning: "Where applied files go, and refused ones (processed/success, processed/error): ids or paths.",
+            },
+            Var {
+                name: "LIAISON_SMTP_URL, LIAISON_SMTP_PORT",
+                meaning: "The mail server for the notification (STARTTLS), and its port (optional, 587).",
+            },
+            Var {
+                name: "LIAISON_USER_NAME, LIAISON_USER_PWD",
+                meaning: "Its login (SMTP AUTH).",
+            },
+            Var {
+                name: "LIAISON_MAIL_FROM, LIAISON_MAIL_TO",
+                meaning: "The sender, and the liaisons' addresses (separated by commas).",
+            },
+            Var {
+                name: "LIAISON_CA_FILE",
+                meaning: "Optional. A private CA (PEM) for the mail server's certificate.",
             },
             BOX[1],
             BOX[2],
@@ -336,7 +352,7 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
     ),
     (
         "65",
-        "Bad data: a row or record is invalid (the message names file, row and column, never the value), or the remote refused the batch as invalid (ReportStream 400; events moved to error/). Fix the source data or the file; the flow does not retry it by itself.",
+        "Bad data: a row or record is invalid (the message names file, row and column, never the value), or the remote refused the batch as invalid (ReportStream 400; events moved to error/), or bz-in refused a liaisons' file (moved to processed/error, the liaisons mailed its errors). Fix the source data or the file; the flow does not retry it by itself.",
     ),
     (
         "66",
@@ -465,7 +481,7 @@ pub fn render(version: &str, out: &mut dyn Write) -> std::io::Result<()> {
         ),
         (
             "data/",
-            "What the flows write or pick up: data/DATE/ (the end-of-day files, ReqCheck's PUBLISH_TO=file payloads), data/bz-out/ (the requisition files sent), data/pickbox/DATE/ (the printer's PDFs, unless PRINTER_PICKBOX is elsewhere), data/reportstream/spool/ (with sent/ and error/), data/sipca/ (the generated mapping and the saved event payloads). Files with patient records are mode 0600.",
+            "What the flows write or pick up: data/DATE/ (the end-of-day files, ReqCheck's PUBLISH_TO=file payloads), data/bz-out/ (the requisition files sent), data/bz-in/DATE/ (the liaisons' files, by success and error), data/pickbox/DATE/ (the printer's PDFs, unless PRINTER_PICKBOX is elsewhere), data/reportstream/spool/ (with sent/ and error/), data/sipca/ (the generated mapping and the saved event payloads). Files with patient records are mode 0600.",
         ),
     ] {
         r.control("TP", []).text([bold(file)]);
