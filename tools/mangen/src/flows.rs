@@ -520,3 +520,54 @@ pub fn render(version: &str, out: &mut dyn Write) -> std::io::Result<()> {
     )]);
     out.write_all(r.to_roff().as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FLOWS;
+
+    /// Every variable a flow's env.example lists is on the page, in that flow.
+    #[test]
+    fn every_env_example_variable_is_documented() {
+        let pipelines = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pipelines");
+        let mut missing = Vec::new();
+        for flow in FLOWS {
+            let example = std::fs::read_to_string(pipelines.join(flow.name).join("env.example"))
+                .unwrap_or_else(|e| panic!("{}/env.example: {e}", flow.name));
+            let documented: Vec<&str> = flow
+                .vars
+                .iter()
+                .flat_map(|v| v.name.split([',', ' ']))
+                .collect();
+            for line in example.lines() {
+                let line = line.trim_start_matches('#').trim_start();
+                let Some((name, _)) = line.split_once('=') else {
+                    continue;
+                };
+                if !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                    && !documented.contains(&name)
+                {
+                    missing.push(format!("{}: {name}", flow.name));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in flows.rs: {missing:?}");
+    }
+
+    /// Cron calls the scripts, never make, and every flow has a line.
+    #[test]
+    fn cron_lines_call_the_scripts() {
+        for flow in FLOWS {
+            let script = format!("/pipelines/{}/run.sh", flow.name);
+            assert!(flow.cron.contains(&script), "{}", flow.name);
+            assert!(!flow.cron.contains("make "), "{}", flow.name);
+            assert!(
+                !flow.cron.replace("\\%", "").contains('%'),
+                "{}: unescaped %",
+                flow.name
+            );
+        }
+    }
+}
