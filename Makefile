@@ -12,7 +12,7 @@ TOOLS   := $(filter-out common mangen,$(notdir $(wildcard tools/*)))
 RELEASE := $(addprefix target/release/,$(TOOLS))
 SCRIPTS := $(shell find pipelines tests bench .ci \( -path bench/out -o -path bench/data -o -path bench/peers \) -prune -o -type f \( -name '*.sh' -o -name run \) -print 2>/dev/null)
 
-.PHONY: all build build-deps test fmt-check clippy unit flows examples scripts man man-check shellcheck demo demo-db eod bz-out bz-in printer-pdfs bench install uninstall clean
+.PHONY: all build build-deps test fmt-check clippy unit flows examples scripts man man-check shellcheck demo demo-db eod bz-out bz-in printer-pdfs reqcheck reportstream primero-oscar sipca-mapping sipca bench install uninstall clean
 
 all: build
 
@@ -82,7 +82,28 @@ printer-pdfs: build
 bz-in: build
 	pipelines/bz-in/run.sh
 
+# F5, ReqCheck extract (nightly).
+reqcheck: build
+	pipelines/reqcheck/run.sh
+
+# F6, test results to ReportStream (every 2 minutes).
+reportstream: build
+	pipelines/reportstream/run.sh
+
+# F7, Primero <-> OSCaR case sync, both directions.
+primero-oscar: build
+	pipelines/primero-oscar/run.sh
+
+# F8, Kobo survey to dhis2 events: the mapping (rerun when the program changes), then the daily run.
+sipca-mapping: build
+	pipelines/sipca/mapping.sh
+
+sipca: build
+	pipelines/sipca/run.sh
+
+# Every flow once against the sandbox, a local sshd and SMTP server; see pipelines/demo.sh.
 demo: build demo-db
+	$(CARGO) build --locked --release -p sandbox
 	pipelines/demo.sh
 
 bench: build
@@ -102,26 +123,3 @@ uninstall:
 clean:
 	$(CARGO) clean
 	rm -rf bench/data bench/out demo-out data/demo.sqlite
-
-# F7, Primero <-> OSCaR case sync, both directions.
-.PHONY: primero-oscar
-primero-oscar:
-	pipelines/primero-oscar/run.sh
-
-# F8, Kobo survey to dhis2 events: the mapping (rerun when the program changes), then the daily run.
-.PHONY: sipca-mapping sipca
-sipca-mapping:
-	pipelines/sipca/mapping.sh
-
-sipca:
-	pipelines/sipca/run.sh
-
-# F5, ReqCheck extract (nightly).
-.PHONY: reqcheck
-reqcheck:
-	pipelines/reqcheck/run.sh
-
-# F6, test results to ReportStream (every 2 minutes).
-.PHONY: reportstream
-reportstream:
-	pipelines/reportstream/run.sh
