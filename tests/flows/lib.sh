@@ -18,6 +18,11 @@
 # assert_mode MODE FILE         (octal, as stat %a prints it: 600)
 # assert_lines N FILE [WHAT]    (number of lines)
 # pass WHAT / fail WHAT         count a check by hand
+# kill_flow_at N COUNT CMD...   start CMD in a session of its own, wait (10 s at
+#                               most) until the shell command COUNT prints N or
+#                               more, check it printed N, SIGTERM the session's
+#                               process group, check the run exits non-zero
+#                               (its output in $T/killed.out and .err)
 # test_done                     summary line; exit 1 when any check failed
 #
 # Sandbox (curl with the run's CA):
@@ -119,6 +124,21 @@ assert_mode() {
 
 assert_lines() {
     assert_eq "$1" "$(wc -l <"$2" 2>/dev/null | tr -d ' ')" "${3:-lines of $2}"
+}
+
+kill_flow_at() {
+    local n=$1 count=$2 pid rc=0
+    shift 2
+    setsid "$@" >"$T/killed.out" 2>"$T/killed.err" &
+    pid=$!
+    for _ in $(seq 100); do
+        [ "$(eval "$count")" -ge "$n" ] && break
+        sleep 0.1
+    done
+    assert_eq "$n" "$(eval "$count")" "requests before the kill"
+    kill -TERM -- "-$(cut -d ' ' -f 5 "/proc/$pid/stat")"
+    wait "$pid" || rc=$?
+    assert_ne 0 "$rc" "the killed run's exit status"
 }
 
 test_done() {

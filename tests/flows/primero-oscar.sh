@@ -130,16 +130,7 @@ assert_eq "$before" "$(writes)" "writes after a third run"
 fresh
 sb_fault '{"path":"/oscar/api/v1/organizations/clients/upsert/","method":"POST","status":0,"count":5}'
 sb_fault '{"path":"/oscar/api/v1/organizations/clients/upsert/","method":"POST","drop":true,"delay_ms":3000,"count":1}'
-setsid "$flow" >"$T/killed.out" 2>"$T/killed.err" &
-killed=$!
-for _ in $(seq 100); do
-    [ "$(upserts | jq length)" -ge 6 ] && break
-    sleep 0.1
-done
-assert_eq 6 "$(upserts | jq length)" "upserts before the kill"
-kill -TERM -- "-$(cut -d " " -f 5 "/proc/$killed/stat")"
-wait "$killed"
-assert_ne 0 "$?" "the killed run's exit status"
+kill_flow_at 6 'upserts | jq length' "$flow"
 first5=$(upserts | jq -r '.[:5] | [.[].body.organization.external_id] | sort | join(",")')
 n_pr=$(sb_received primero | jq '[.[] | select(.method != "GET" and (.path | test("tokens") | not))] | length')
 run_flow 0 "$flow"

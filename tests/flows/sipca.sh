@@ -123,16 +123,7 @@ assert_eq 5 "$(jq '[.[] | select(.uploaded == true)] | length' "$index")" "uploa
 fresh
 sb_fault '{"path":"/dhis2/api/tracker","method":"POST","status":0,"count":3}'
 sb_fault '{"path":"/dhis2/api/tracker","method":"POST","drop":true,"delay_ms":3000,"count":1}'
-setsid "$flow/run.sh" >"$T/killed.out" 2>"$T/killed.err" &
-killed=$!
-for _ in $(seq 100); do
-    [ "$(tracker_posts)" -ge 4 ] && break
-    sleep 0.1
-done
-assert_eq 4 "$(tracker_posts)" "imports before the kill"
-kill -TERM -- "-$(cut -d " " -f 5 "/proc/$killed/stat")"
-wait "$killed"
-assert_ne 0 "$?" "the killed run's exit status"
+kill_flow_at 4 tracker_posts "$flow/run.sh"
 assert_eq 0 "$(jq '[.[] | select(.uploaded == true)] | length' "$index")" "uploaded right after the kill"
 sent=$(sb_state dhis2 | jq -r '[.events[].event] | sort | join(",")')
 run_flow 0 "$flow/run.sh"

@@ -15,6 +15,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/servers/lib.sh
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 port=${PHTOOLS_SANDBOX_PORT:-58443}
 base=${TMPDIR:-/tmp}/phtools-servers
@@ -77,16 +79,7 @@ stop() {
         rm -f "$pidfile"
         return 0
     fi
-    local pid
-    pid=$(cat "$pidfile")
-    kill "$pid"
-    for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-    rm -f "$pidfile"
-    echo "sandbox.sh: stopped" >&2
+    stop_pid sandbox.sh "$pidfile"
 }
 
 case "${1:-}" in

@@ -19,6 +19,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/servers/lib.sh
+. "$here/lib.sh"
 starttls_port=${PHTOOLS_SMTP_STARTTLS_PORT:-52587}
 implicit_port=${PHTOOLS_SMTP_IMPLICIT_PORT:-52465}
 plain_port=${PHTOOLS_SMTP_PLAIN_PORT:-52525}
@@ -99,16 +101,7 @@ stop() {
         rm -f "$pidfile"
         return 0
     fi
-    local pid
-    pid=$(cat "$pidfile")
-    kill "$pid"
-    for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-    rm -f "$pidfile" "$dir/ready"
-    echo "smtp.sh: stopped" >&2
+    stop_pid smtp.sh "$pidfile" "$dir/ready"
 }
 
 case "${1:-}" in

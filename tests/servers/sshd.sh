@@ -24,6 +24,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/servers/lib.sh
+. "$here/lib.sh"
 port=${PHTOOLS_SSHD_PORT:-52222}
 base=${TMPDIR:-/tmp}/phtools-servers
 dir=$base/sshd
@@ -140,15 +142,7 @@ stop() {
     if ! running; then
         return 0
     fi
-    local pid
-    pid=$(cat "$pidfile")
-    kill "$pid"
-    for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    rm -f "$pidfile"
-    echo "sshd.sh: stopped" >&2
+    stop_pid sshd.sh "$pidfile"
 }
 
 case "${1:-}" in
