@@ -9,12 +9,7 @@
 test_init bz-in "${1:-}"
 
 template=$ROOT/tests/fixtures/masstesting/Business_Request_Template.csv
-if [ -f "$ROOT/data/demo.sqlite" ]; then
-    cp "$ROOT/data/demo.sqlite" "$T/demo.sqlite"
-else
-    "$ROOT/pipelines/demo-db/build.sh" "$T/demo.sqlite"
-fi
-export DB_URL=sqlite:$T/demo.sqlite
+demo_db
 db() { sqlite3 -separator , "$T/demo.sqlite" "$@"; }
 
 sb_box_env

@@ -10,12 +10,7 @@ test_init bz-out "${1:-}"
 template=$ROOT/tests/fixtures/masstesting/Business_Request_Template.csv
 csv() { "$PHTOOLS_BIN/csv-shape" "$@"; }
 
-if [ -f "$ROOT/data/demo.sqlite" ]; then
-    cp "$ROOT/data/demo.sqlite" "$T/demo.sqlite"
-else
-    "$ROOT/pipelines/demo-db/build.sh" "$T/demo.sqlite"
-fi
-export DB_URL=sqlite:$T/demo.sqlite
+demo_db
 sb_box_env
 export BOX_CA_FILE=$TEST_SANDBOX_CA BOX_BZ_OUT_FOLDER='Parent/Business Liaisons/to city'
 # The files in the liaisons' folder (100005): "name sha1 version_count", sorted.

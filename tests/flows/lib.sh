@@ -18,6 +18,8 @@
 # assert_mode MODE FILE         (octal, as stat %a prints it: 600)
 # assert_lines N FILE [WHAT]    (number of lines)
 # pass WHAT / fail WHAT         count a check by hand
+# demo_db                       a copy of data/demo.sqlite (built when missing)
+#                               as $T/demo.sqlite, and DB_URL exported for it
 # kill_flow_at N COUNT CMD...   start CMD in a session of its own, wait (10 s at
 #                               most) until the shell command COUNT prints N or
 #                               more, check it printed N, SIGTERM the session's
@@ -124,6 +126,15 @@ assert_mode() {
 
 assert_lines() {
     assert_eq "$1" "$(wc -l <"$2" 2>/dev/null | tr -d ' ')" "${3:-lines of $2}"
+}
+
+demo_db() {
+    if [ -f "$ROOT/data/demo.sqlite" ]; then
+        cp "$ROOT/data/demo.sqlite" "$T/demo.sqlite"
+    else
+        "$ROOT/pipelines/demo-db/build.sh" "$T/demo.sqlite"
+    fi
+    export DB_URL=sqlite:$T/demo.sqlite
 }
 
 kill_flow_at() {
