@@ -47,23 +47,22 @@ items() {
         "$tmp/answer.json" >&2
 }
 
-# http-post's error line names the HTTP status; it is kept to tell a 400 from
-# the other refusals, then shown as it was.
+# A 400 is ReportStream refusing the report itself: exit 65 tells it from the
+# other refusals (69).
 rc=0
-http-post "${auth[@]}" "${opts[@]}" -H "client: $RS_CLIENT_ID" --content-type text/csv \
+http-post "${auth[@]}" "${opts[@]}" -H "client: $RS_CLIENT_ID" --content-type text/csv --exit-on 400=65 \
     --response "$tmp/answer.json" --id-from .id \
     --receipt-field submission_id=.submissionId \
     --receipt-field items=.reportItemCount \
     --receipt-field warnings='[.warnings[]? | {scope, field, trackingIds}]' \
     --receipt-field errors='[.errors[]? | {scope, field, trackingIds}]' \
-    "$url" <"$tmp/report.csv" 2>"$tmp/stderr" || rc=$?
-cat "$tmp/stderr" >&2
+    "$url" <"$tmp/report.csv" || rc=$?
 
 if [ "$rc" -eq 0 ]; then
     items warning || true
     exit 0
 fi
-if [ "$rc" -eq 69 ] && grep -q ': HTTP 400 ' "$tmp/stderr"; then
+if [ "$rc" -eq 65 ]; then
     items error || true
     echo "reportstream: error: ReportStream refused the report as a whole (400): its events go to error/" >&2
     exit 65

@@ -70,6 +70,13 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub receipt: Option<PathBuf>,
 
+    /// Exit CODE (1-125) when the answer's final status is STATUS (400-599)
+    /// instead of the code that status has by default, with the same error
+    /// line (repeatable), e.g. 400=65 to tell a refused batch from the other
+    /// refusals.
+    #[arg(long = "exit-on", value_name = "STATUS=CODE")]
+    pub exit_on: Vec<String>,
+
     /// One request per NDJSON record of the input; one result line per record.
     #[arg(long, help_heading = "Per record")]
     pub each: bool,
@@ -223,6 +230,8 @@ pub struct Options {
     pub url: Template,
     pub id_from: Option<Filter>,
     pub receipt_fields: Vec<(String, Filter)>,
+    /// --exit-on: (HTTP status, exit code) pairs.
+    pub exit_on: Vec<(u16, i32)>,
     pub upsert: Option<Upsert>,
     pub save: Option<Save>,
 }
@@ -235,6 +244,7 @@ impl Options {
             (!args.receipt_fields.is_empty(), "--receipt-field"),
             (args.response.is_some(), "--response"),
             (args.receipt.is_some(), "--receipt"),
+            (!args.exit_on.is_empty(), "--exit-on"),
         ];
         if args.each {
             if let Some((_, flag)) = single_only.iter().find(|(given, _)| *given) {
@@ -261,6 +271,10 @@ impl Options {
             let (name, filter) = common::cli::parse_pair("--receipt-field", pair)?;
             let filter = Filter::compile_flag(&format!("--receipt-field {name}"), &filter)?;
             receipt_fields.push((name, filter));
+        }
+        let mut exit_on = Vec::new();
+        for pair in &args.exit_on {
+            exit_on.push(parse_exit_on(pair)?);
         }
         let upsert = match (&args.lookup, &args.update_url) {
             (Some(lookup), Some(update)) => {
@@ -304,11 +318,28 @@ impl Options {
             url,
             id_from,
             receipt_fields,
+            exit_on,
             upsert,
             save,
         };
         Ok(options)
     }
+}
+
+/// One --exit-on STATUS=CODE.
+fn parse_exit_on(pair: &str) -> Result<(u16, i32)> {
+    let bad = || {
+        Error::usage(
+            "--exit-on takes STATUS=CODE, a status from 400 to 599 and an exit code from 1 to 125, e.g. 400=65",
+        )
+    };
+    let (status, code) = pair.split_once('=').ok_or_else(bad)?;
+    let status: u16 = status.trim().parse().map_err(|_| bad())?;
+    let code: i32 = code.trim().parse().map_err(|_| bad())?;
+    if !(400..=599).contains(&status) || !(1..=125).contains(&code) {
+        return Err(bad());
+    }
+    Ok((status, code))
 }
 
 /// The answer's file name from the request's: `_response` before `.json`,

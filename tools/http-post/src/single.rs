@@ -60,7 +60,15 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
     if let Some(path) = &args.response {
         write_response(path, &response)?;
     }
-    if let Some(error) = response.error().or(report_error) {
+    if let Some(error) = response.error() {
+        return Err(
+            match options.exit_on.iter().find(|(s, _)| *s == response.status) {
+                Some(&(_, code)) => Error::passthrough(code, error.message()),
+                None => error,
+            },
+        );
+    }
+    if let Some(error) = report_error {
         return Err(error);
     }
     let mut receipt = Receipt {

@@ -302,6 +302,50 @@ fn a_400_is_one_request_and_exit_69() {
 }
 
 #[test]
+fn exit_on_gives_a_status_its_own_exit_code() {
+    let (sb, wrk) = start();
+    let url = patient_data_url(&sb);
+    let post = |flags: &[&str], body: &str| {
+        let mut args = vec!["--auth", "basic"];
+        args.extend_from_slice(flags);
+        args.push(&url);
+        http_post(&wrk, Some(&sb), &args, &reqcheck_env(), body)
+    };
+    // A 400 with --exit-on 400=65: 65, and the same error line as without.
+    let plain = post(&[], "{}");
+    let mapped = post(&["--exit-on", "404=3", "--exit-on", "400=65"], "{}");
+    assert_eq!((plain.code, mapped.code), (69, 65), "{}", mapped.stderr);
+    assert_eq!(plain.stderr, mapped.stderr);
+    assert!(mapped.stdout.is_empty(), "no receipt for a refusal");
+    // Another status keeps its own code, and a success is still 0.
+    assert_eq!(post(&["--exit-on", "404=3"], "{}").code, 69);
+    let ok = post(
+        &["--exit-on", "400=65"],
+        r#"{"patient_data": [{"patient_number": "p-1"}]}"#,
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(sb.received("reqcheck").len(), 4);
+    // Bad pairs and --each are usage errors, before anything is sent.
+    for bad in ["400", "400=0", "200=65", "400=126", "x=65"] {
+        let run = post(&["--exit-on", bad], "{}");
+        assert_eq!(run.code, 64, "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--exit-on takes STATUS=CODE"),
+            "{}",
+            run.stderr
+        );
+    }
+    let each = post(&["--each", "--exit-on", "400=65"], "{}\n");
+    assert_eq!(each.code, 64, "{}", each.stderr);
+    assert!(
+        each.stderr.contains("--exit-on is for one request"),
+        "{}",
+        each.stderr
+    );
+    assert_eq!(sb.received("reqcheck").len(), 4);
+}
+
+#[test]
 fn an_unknown_ca_is_77_and_nothing_is_sent() {
     let (sb, wrk) = start();
     let url = format!("{}/reqcheck/heartbeat", sb.url());
