@@ -181,6 +181,8 @@ pub const HTTP_VARS: &[&str] = &[
     "https_proxy",
     "http_proxy",
     "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
 ];

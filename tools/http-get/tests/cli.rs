@@ -622,6 +622,93 @@ fn dhis2_program_metadata_is_one_record() {
     assert_one_line_without(&run.stderr, &[wrong]);
 }
 
+/// A CONNECT proxy on loopback: each tunnel's request head is kept, then
+/// bytes are copied both ways to the host it names.
+fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&heads);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let mut reader = BufReader::new(client.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let target = head
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            log.lock().unwrap().push(head);
+            let Ok(server) = std::net::TcpStream::connect(&target) else {
+                continue;
+            };
+            let mut client_w = client;
+            client_w
+                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .unwrap();
+            let (mut server_r, mut server_w) = (server.try_clone().unwrap(), server);
+            let mut client_r = reader;
+            std::thread::spawn(move || std::io::copy(&mut client_r, &mut server_w));
+            std::thread::spawn(move || std::io::copy(&mut server_r, &mut client_w));
+        }
+    });
+    (url, heads)
+}
+
+#[test]
+fn https_proxy_tunnels_with_connect_and_no_proxy_bypasses_it() {
+    let sb = Sandbox::start().unwrap();
+    let url = format!("{}/api/programs/SIPCAprg001", sb.api_url("dhis2"));
+    let ca = sb.ca_file().display().to_string();
+    let (proxy, heads) = connect_proxy();
+    let creds = [("HTTP_USER", "admin"), ("HTTP_PASSWORD", "district")];
+    let args = [url.as_str(), "--auth", "basic", "--ca-file", &ca];
+    let host = url
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Through the proxy: one CONNECT to the sandbox; the certificate checked
+    // is still the sandbox's, and the credentials stay inside the tunnel.
+    let env = [creds[0], creds[1], ("HTTPS_PROXY", proxy.as_str())];
+    let run = ok(&args, &env);
+    assert_eq!(run.values().len(), 1);
+    let seen = heads.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(
+        seen[0].starts_with(&format!("CONNECT {host} ")),
+        "{}",
+        seen[0]
+    );
+    assert!(
+        !seen[0].contains("district") && !seen[0].contains("Basic"),
+        "{}",
+        seen[0]
+    );
+    assert_eq!(sb.received("dhis2").len(), 1);
+
+    // NO_PROXY names the host: straight there, the proxy sees nothing more.
+    let env = [
+        creds[0],
+        creds[1],
+        ("https_proxy", proxy.as_str()),
+        ("NO_PROXY", "127.0.0.1"),
+    ];
+    ok(&args, &env);
+    assert_eq!(heads.lock().unwrap().len(), 1);
+    assert_eq!(sb.received("dhis2").len(), 2);
+}
+
 // ---------------------------------------------------------------- paging on a local server
 
 #[test]

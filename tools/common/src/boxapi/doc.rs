@@ -43,8 +43,6 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "BOX_API_URL, BOX_UPLOAD_URL",
         "Box's API and upload URLs, when --api-url and --upload-url are not given (default https://api.box.com/2.0 and https://upload.box.com/api/2.0); the tests point them at the sandbox.",
     ),
-    (
-        "SSL_CERT_FILE, SSL_CERT_DIR",
-        "Where the system's trusted CA certificates are read from, when not in the usual places (/etc/ssl/certs). --ca-file adds to them.",
-    ),
+    crate::http::doc::TRUST,
+    crate::http::doc::PROXY,
 ];

@@ -59,11 +59,21 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "NAME_FILE",
         "For each of the variables above: the path of a file holding the value (one trailing newline removed), read when the variable itself is not set.",
     ),
-    (
-        "SSL_CERT_FILE, SSL_CERT_DIR",
-        "Where the system's trusted CA certificates are read from, when not in the usual places (/etc/ssl/certs). --ca-file adds to them.",
-    ),
+    TRUST,
+    PROXY,
 ];
+
+/// ENVIRONMENT entry of every tool on the shared client: the system's CAs.
+pub const TRUST: (&str, &str) = (
+    "SSL_CERT_FILE, SSL_CERT_DIR",
+    "Where the system's trusted CA certificates are read from, when not in the usual places (/etc/ssl/certs). --ca-file adds to them.",
+);
+
+/// ENVIRONMENT entry of every tool on the shared client: an HTTP proxy.
+pub const PROXY: (&str, &str) = (
+    "ALL_PROXY, HTTPS_PROXY, HTTP_PROXY, NO_PROXY",
+    "An HTTP proxy for every request, as http://[USER:PASSWORD@]HOST:PORT: the first of ALL_PROXY, HTTPS_PROXY and HTTP_PROXY that is set (or the same names in lower case). HTTPS goes through it with CONNECT, so the certificate checked is still the server's. NO_PROXY (or no_proxy) lists the hosts, domain suffixes and addresses to reach directly, comma-separated.",
+);
 
 /// The exit codes of a tool built on the shared client, for
 /// `ToolDoc::exit_codes`: bad flags, bad input, an unreadable file, a

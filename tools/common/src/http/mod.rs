@@ -21,7 +21,7 @@ pub mod url;
 
 pub use crate::retry::Attempt;
 pub use args::{AuthScheme, HttpArgs, TransportArgs, parse_header};
-#[cfg(test)]
+#[cfg(all(test, feature = "box"))]
 pub(crate) use auth::verified_jwt;
 pub use auth::{load_rsa_key, sign_client_assertion, sign_rs256_jwt};
 pub use client::{Client, TokenSource};
