@@ -9,6 +9,7 @@
 //! (jaq's print the value), and `halt` is an error.
 
 pub mod describe;
+mod natives;
 
 use crate::{Error, Result};
 use jaq_core::load::{self, Arena, File, Loader};
@@ -141,9 +142,13 @@ pub fn compile(
     vars: &[&str],
 ) -> Result<jaq_core::Filter<Data>, Problems> {
     let arena = Arena::default();
+    // jaq's definitions of these are slow on every call; see `natives`.
+    let replaced_defs = |def: &Def| !natives::REPLACED.contains(&(def.name, def.args.len()));
     let defs = jaq_core::defs()
         .chain(jaq_std::defs())
         .chain(jaq_json::defs())
+        .filter(replaced_defs)
+        .chain(natives::defs())
         .chain(defs);
     let file = File { code, path: () };
     let problems = |found| Problems::new(code, found);
@@ -160,7 +165,8 @@ pub fn compile(
     let funs = jaq_core::funs::<Data>()
         .chain(std_funs)
         .chain(funs)
-        .chain(jaq_json::funs::<Data>());
+        .chain(jaq_json::funs::<Data>())
+        .chain(natives::funs());
     Compiler::default()
         .with_funs(funs)
         .with_global_vars(vars.iter().copied())
