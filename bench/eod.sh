@@ -20,6 +20,12 @@ data=bench/data
 work=$PWD/bench/out/eod
 day=2020-06-01
 log() { printf 'bench eod: %s\n' "$*" >&2; }
+stamp() {
+    local line
+    while IFS= read -r line; do
+        printf '%d %s\n' $((($(date +%s%N) - $1) / 1000000)) "$line"
+    done
+}
 
 # Synthetic appointments on one day for the demo database's synthetic patients.
 db=$data/eod-$n.sqlite
@@ -83,13 +89,15 @@ for _ in $(seq "$runs"); do
     curl -sS --fail --cacert "$TEST_SANDBOX_CA" -X POST "$TEST_SANDBOX_URL/_sandbox/reset" >/dev/null
     rm -rf "$LOG_DIR"
     t0=$(date +%s%N)
-    pipelines/eod/run.sh "$day" 2>"$work/stderr" || {
+    # Each line of the flow's stderr stamped with the milliseconds since the start.
+    pipelines/eod/run.sh "$day" 2>&1 >/dev/null | stamp "$t0" >"$work/stderr" || {
         log "the flow failed; see $work/stderr"
         exit 1
     }
     t1=$(date +%s%N)
     ms=$(((t1 - t0) / 1000000))
-    log "run: $ms ms"
+    log "run: $ms ms; its steps began at (ms):"
+    sed -n 's/^\([0-9]*\) eod: /    \1 /p' "$work/stderr" >&2
     if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
 done
 rm -rf "$TEST_SFTP_DIR/home/eod-bench"

@@ -5,6 +5,10 @@
 #   form_print  the record, with age, prescription_content, last_name_abbrv,
 #               app_start "Thursday 7th, May 2020 05:00 AM", first_responder
 #               Yes/No, dob YYYY-MM-DD, pediatric_swab and ereqnumber
+#   all         the master record with the values only the other two have,
+#               those whose names the master file also uses prefixed:
+#               printer_start_datetime, form_dob (the printer's dob too) and
+#               form_first_responder; run.sh writes all three files from it
 # Ages are whole years on the appointment date, so that a rerun gives the
 # same files. The car numbers are added by csv-shape --row-number.
 
@@ -28,37 +32,60 @@ def ordinal:
 def yes_no: if . == 1 or . == "1" or . == true then "Yes" else "No" end;
 def has_business: .business_code != null and (.business_code | tostring) != "";
 
-# One merge into the wide record, not one update per field: each copies it.
+# Each layout is one merge into the wide record (each merge copies it), and
+# the values every layout shares are worked out once.
+def datetimes($start_text):
+  {
+    book_datetime: (.book_datetime | datetime), start_datetime: $start_text,
+    end_datetime: (.end_datetime | datetime), rx_date: (.rx_date | datetime)
+  };
+def app_start($start; $start_text):
+  "\($start | strftime("%A")) \($start_text[8:10] | tonumber | ordinal), \($start | strftime("%B %Y %I:%M %p"))";
+def printer_start: strftime("%b %d %I:%M%p");
+def patient_type: if has_business then "Critical Infrastructure Employee" else "General Public" end;
+def prescription_content: if has_business then "CRITICAL INFRASTRUCTURE EMPLOYEE" else "" end;
+def last_name_abbrv: .last_name | tostring | (.[0:1] | ascii_upcase) + .[1:2];
+
 (.start_datetime | datetime) as $start_text
 | ($start_text | strptime("%Y-%m-%d %H:%M:%S")) as $start
 | years(.dob | ymd; $start_text[0:10]) as $age
 | (if $age < 16 then "Yes" else "No" end) as $pediatric
 | if $file == "master" then
-    . + {
-      book_datetime: (.book_datetime | datetime), start_datetime: $start_text,
-      end_datetime: (.end_datetime | datetime), rx_date: (.rx_date | datetime),
-      pediatric_swab: $pediatric, ereqnumber: .hash
-    }
+    . + datetimes($start_text) + {pediatric_swab: $pediatric, ereqnumber: .hash}
   elif $file == "printer" then
     {
-      start_datetime: ($start | strftime("%b %d %I:%M%p")),
+      start_datetime: ($start | printer_start),
       name: "\(.last_name), \(.first_name)",
       dob: (.dob | ymd),
-      "Patient Type": (if has_business then "Critical Infrastructure Employee" else "General Public" end)
+      "Patient Type": patient_type
     }
   elif $file == "form_print" then
-    . + {
-      book_datetime: (.book_datetime | datetime), start_datetime: $start_text,
-      end_datetime: (.end_datetime | datetime), rx_date: (.rx_date | datetime),
+    . + datetimes($start_text)
+    + {
       dob: (.dob | ymd),
       age: $age,
-      prescription_content: (if has_business then "CRITICAL INFRASTRUCTURE EMPLOYEE" else "" end),
-      last_name_abbrv: (.last_name | tostring | (.[0:1] | ascii_upcase) + .[1:2]),
-      app_start: "\($start | strftime("%A")) \($start_text[8:10] | tonumber | ordinal), \($start | strftime("%B %Y %I:%M %p"))",
+      prescription_content: prescription_content,
+      last_name_abbrv: last_name_abbrv,
+      app_start: app_start($start; $start_text),
       first_responder: (.first_responder | yes_no),
       pediatric_swab: $pediatric,
       ereqnumber: .hash
     }
+  elif $file == "all" then
+    . + datetimes($start_text)
+    + {
+      pediatric_swab: $pediatric,
+      ereqnumber: .hash,
+      form_dob: (.dob | ymd),
+      age: $age,
+      prescription_content: prescription_content,
+      last_name_abbrv: last_name_abbrv,
+      app_start: app_start($start; $start_text),
+      form_first_responder: (.first_responder | yes_no),
+      printer_start_datetime: ($start | printer_start),
+      name: "\(.last_name), \(.first_name)",
+      "Patient Type": patient_type
+    }
   else
-    error("--arg file must be master, printer or form_print")
+    error("--arg file must be master, printer, form_print or all")
   end
