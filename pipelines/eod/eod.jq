@@ -32,15 +32,16 @@ def ordinal:
 def yes_no: if . == 1 or . == "1" or . == true then "Yes" else "No" end;
 def has_business: .business_code != null and (.business_code | tostring) != "";
 
-# Each layout is one merge into the wide record (each merge copies it), and
-# the values every layout shares are worked out once.
+# Each layout is one merge into the wide record (each merge copies it: the
+# small objects are merged first), and the values every layout shares are
+# worked out once.
 def datetimes($start_text):
   {
     book_datetime: (.book_datetime | datetime), start_datetime: $start_text,
     end_datetime: (.end_datetime | datetime), rx_date: (.rx_date | datetime)
   };
 def app_start($start; $start_text):
-  "\($start | strftime("%A")) \($start_text[8:10] | tonumber | ordinal), \($start | strftime("%B %Y %I:%M %p"))";
+  ($start | strftime("%A ")) + ($start_text[8:10] | tonumber | ordinal) + ($start | strftime(", %B %Y %I:%M %p"));
 def printer_start: strftime("%b %d %I:%M%p");
 def patient_type: if has_business then "Critical Infrastructure Employee" else "General Public" end;
 def prescription_content: if has_business then "CRITICAL INFRASTRUCTURE EMPLOYEE" else "" end;
@@ -51,7 +52,7 @@ def last_name_abbrv: .last_name | tostring | (.[0:1] | ascii_upcase) + .[1:2];
 | years(.dob | ymd; $start_text[0:10]) as $age
 | (if $age < 16 then "Yes" else "No" end) as $pediatric
 | if $file == "master" then
-    . + datetimes($start_text) + {pediatric_swab: $pediatric, ereqnumber: .hash}
+    . + (datetimes($start_text) + {pediatric_swab: $pediatric, ereqnumber: .hash})
   elif $file == "printer" then
     {
       start_datetime: ($start | printer_start),
@@ -60,8 +61,7 @@ def last_name_abbrv: .last_name | tostring | (.[0:1] | ascii_upcase) + .[1:2];
       "Patient Type": patient_type
     }
   elif $file == "form_print" then
-    . + datetimes($start_text)
-    + {
+    . + (datetimes($start_text) + {
       dob: (.dob | ymd),
       age: $age,
       prescription_content: prescription_content,
@@ -70,10 +70,9 @@ def last_name_abbrv: .last_name | tostring | (.[0:1] | ascii_upcase) + .[1:2];
       first_responder: (.first_responder | yes_no),
       pediatric_swab: $pediatric,
       ereqnumber: .hash
-    }
+    })
   elif $file == "all" then
-    . + datetimes($start_text)
-    + {
+    . + (datetimes($start_text) + {
       pediatric_swab: $pediatric,
       ereqnumber: .hash,
       form_dob: (.dob | ymd),
@@ -85,7 +84,7 @@ def last_name_abbrv: .last_name | tostring | (.[0:1] | ascii_upcase) + .[1:2];
       printer_start_datetime: ($start | printer_start),
       name: "\(.last_name), \(.first_name)",
       "Patient Type": patient_type
-    }
+    })
   else
     error("--arg file must be master, printer, form_print or all")
   end
