@@ -69,6 +69,18 @@ assert_contains "$ERR" "first_responder" "the error"
 assert_no_file "$DATA_DIR/$day/patient_appointments_master.csv"
 assert_no_file "$LOG_DIR/${day}_eod.jsonl"
 
+# --- a record the files cannot be made from (the last of the day): exit 65 from
+# json-map, none of the three files left short, nothing sent
+cp "$T/demo.sqlite" "$T/bad.sqlite"
+sqlite3 "$T/bad.sqlite" "UPDATE appointments SET start_datetime = '$day late' WHERE id =
+    (SELECT id FROM appointments WHERE start_datetime >= '$day' ORDER BY start_datetime DESC, id DESC LIMIT 1)"
+run_flow 65 env DB_URL="sqlite:$T/bad.sqlite" "$ROOT/pipelines/eod/run.sh" "$day"
+assert_contains "$ERR" "json-map: error: " "the error"
+assert_no_file "$DATA_DIR/$day/patient_appointments_master.csv"
+assert_no_file "$DATA_DIR/$day/patient_appointments.csv"
+assert_no_file "$DATA_DIR/$day/patients_form_print.csv"
+assert_no_file "$LOG_DIR/${day}_eod.jsonl"
+
 # --- a day without appointments: nothing written or sent, exit 0
 run_flow 0 "$ROOT/pipelines/eod/run.sh" 2020-05-10
 assert_contains "$ERR" "no appointments on 2020-05-10: nothing written or sent"
