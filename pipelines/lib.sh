@@ -20,6 +20,12 @@
 #   at_exit CMD          run CMD (eval'd) when the flow exits; flows use this
 #                        instead of their own EXIT trap
 #   die CODE TEXT...     one error line on stderr, exit CODE
+#   background NAME CMD...  run CMD (a tool or a function) in the background,
+#                        its stdout (receipts) kept aside until wait_all
+#   wait_all             wait for every background job, append each one's
+#                        receipts to $AUDIT in the order they were started,
+#                        then exit with the first failed job's code (in that
+#                        order) if any failed
 set -euo pipefail
 umask 077
 
@@ -119,4 +125,35 @@ flow_init() {
 
 audit() {
     tee -a "$AUDIT"
+}
+
+_flow_jobs=()
+_flow_job_pids=()
+_flow_job_dir=
+
+background() {
+    local name=$1
+    shift
+    if [ -z "$_flow_job_dir" ]; then
+        _flow_job_dir=$(mktemp -d "${TMPDIR:-/tmp}/$FLOW_NAME-jobs.XXXXXX")
+        at_exit "rm -rf $(printf %q "$_flow_job_dir")"
+    fi
+    "$@" >"$_flow_job_dir/$name.jsonl" &
+    _flow_jobs+=("$name")
+    _flow_job_pids+=("$!")
+}
+
+wait_all() {
+    local i status first=0
+    for i in "${!_flow_job_pids[@]}"; do
+        status=0
+        wait "${_flow_job_pids[$i]}" || status=$?
+        [ "$first" -ne 0 ] || first=$status
+        if [ -s "$_flow_job_dir/${_flow_jobs[$i]}.jsonl" ]; then
+            audit <"$_flow_job_dir/${_flow_jobs[$i]}.jsonl" >/dev/null
+        fi
+    done
+    _flow_jobs=()
+    _flow_job_pids=()
+    [ "$first" -eq 0 ] || exit "$first"
 }

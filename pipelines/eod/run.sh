@@ -51,6 +51,72 @@ box_folder() {
     fi
 }
 
+# The three files from one json-map pass, which gives every value of the
+# three layouts (eod.jq --arg file all): tee hands the records to the master
+# and print form writers through FIFOs and to the printer file's writer on
+# its stdout. The first failure's code is the run's, json-map's first (tee's
+# only follows a writer's); a writer that saw the records end early wrote a
+# short file, so then none of the three stays.
+write_files() {
+    local work status master_pid form_pid written
+    work=$(mktemp -d "$out/.eod.XXXXXX")
+    at_exit "rm -rf $(printf %q "$work")"
+    mkfifo "$work/master" "$work/form"
+    csv-shape --from ndjson --columns-file "$FLOW_DIR/master.columns" --row-number car_number \
+        --add-empty "$gone,pcp_first_name,pcp_last_name,pcp_phone_number,pcp_address,pcp_city,pcp_state,pcp_zip_code" \
+        --quote-spaces -o "$master" <"$work/master" &
+    master_pid=$!
+    csv-shape --from ndjson --rename dob=record_dob --rename form_dob=dob \
+        --rename first_responder=record_first_responder --rename form_first_responder=first_responder \
+        --columns-file "$FLOW_DIR/form_print.columns" --row-number car_number --add-empty "$gone" --quote-spaces \
+        -o "$form" <"$work/form" &
+    form_pid=$!
+    set +e
+    json-map -f "$FLOW_DIR/eod.jq" --arg file all "$records" \
+        | tee --output-error=warn-nopipe "$work/master" "$work/form" \
+        | csv-shape --from ndjson --rename start_datetime=record_start_datetime \
+            --rename printer_start_datetime=start_datetime --rename dob=record_dob --rename form_dob=dob \
+            --select 'car_number,start_datetime,name,dob,Patient Type' --row-number car_number --quote-spaces -o "$printer"
+    written=("${PIPESTATUS[@]}")
+    wait "$master_pid"
+    written+=("$?")
+    wait "$form_pid"
+    written+=("$?")
+    set -e
+    for status in "${written[0]}" "${written[3]}" "${written[4]}" "${written[2]}" "${written[1]}"; do
+        if [ "$status" -ne 0 ]; then
+            rm -f "$master" "$printer" "$form"
+            exit "$status"
+        fi
+    done
+}
+
+# Whether the audit log holds a receipt of this master file mailed (not dry).
+already_mailed() {
+    local sha
+    [ -s "$AUDIT" ] || return 1
+    sha=$(sha256sum "$master" | cut -d' ' -f1)
+    # shellcheck disable=SC2016  # $sha is jq's
+    [ -n "$(json-map -r --arg sha "$sha" \
+        'select(.tool == "smtp-send" and (.dry | not) and any(.attachments[]?; .sha256 == $sha)) | "mailed"' "$AUDIT" | head -n 1)" ]
+}
+
+send_sftp() {
+    sftp-put --env-prefix PRINT_SFTP --remote-dir "${PRINT_SFTP_DIR:+$PRINT_SFTP_DIR/}$RUN_DATE" --mkdir "$printer" "$form"
+}
+
+send_mail() {
+    smtp-send --env-prefix HEALTH_NETWORK "${mail_args[@]}" --subject "Patient appointments $RUN_DATE" \
+        --body "The master patient file for $RUN_DATE is attached ($count appointments)." --attach "$master"
+}
+
+send_box() {
+    box_folder "$BOX_EOD_PARENT" "$box_day"
+    box-put "${box_args[@]}" "${folder[@]}" "$master" "$printer" "$form"
+    box_folder "$BOX_EOD_TRANSPORTATION"
+    box-put "${box_args[@]}" "${folder[@]}" --name "patients_form_print_$RUN_DATE.csv" "$form"
+}
+
 step "extract the appointments of $RUN_DATE"
 mkdir -p "$out"
 at_exit "rm -f $(printf %q "$records")"
@@ -64,93 +130,19 @@ if [ "$count" -eq 0 ]; then
 fi
 
 step "write the three files ($count appointments)"
-# One json-map pass gives every value of the three layouts (eod.jq --arg
-# file all); tee hands the records to the master and print form writers
-# through FIFOs and to the printer file's writer on its stdout.
-work=$(mktemp -d "$out/.eod.XXXXXX")
-at_exit "rm -rf $(printf %q "$work")"
-mkfifo "$work/master" "$work/form"
-csv-shape --from ndjson --columns-file "$FLOW_DIR/master.columns" --row-number car_number \
-    --add-empty "$gone,pcp_first_name,pcp_last_name,pcp_phone_number,pcp_address,pcp_city,pcp_state,pcp_zip_code" \
-    --quote-spaces -o "$master" <"$work/master" &
-master_pid=$!
-csv-shape --from ndjson --rename dob=record_dob --rename form_dob=dob \
-    --rename first_responder=record_first_responder --rename form_first_responder=first_responder \
-    --columns-file "$FLOW_DIR/form_print.columns" --row-number car_number --add-empty "$gone" --quote-spaces \
-    -o "$form" <"$work/form" &
-form_pid=$!
-set +e
-json-map -f "$FLOW_DIR/eod.jq" --arg file all "$records" \
-    | tee --output-error=warn-nopipe "$work/master" "$work/form" \
-    | csv-shape --from ndjson --rename start_datetime=record_start_datetime \
-        --rename printer_start_datetime=start_datetime --rename dob=record_dob --rename form_dob=dob \
-        --select 'car_number,start_datetime,name,dob,Patient Type' --row-number car_number --quote-spaces -o "$printer"
-written=("${PIPESTATUS[@]}")
-wait "$master_pid"
-master_status=$?
-wait "$form_pid"
-form_status=$?
-set -e
-# The first failure by its tool's own code (tee's only follows a writer's).
-for status in "${written[0]}" "$master_status" "$form_status" "${written[2]}" "${written[1]}"; do
-    if [ "$status" -ne 0 ]; then
-        # A writer that saw the records end early wrote a short file: none stays.
-        rm -f "$master" "$printer" "$form"
-        exit "$status"
-    fi
-done
+write_files
 
-master_sha=$(sha256sum "$master" | cut -d' ' -f1)
-mailed=
-if [ -s "$AUDIT" ]; then
-    # shellcheck disable=SC2016  # $sha is jq's
-    mailed=$(json-map -r --arg sha "$master_sha" \
-        'select(.tool == "smtp-send" and (.dry | not) and any(.attachments[]?; .sha256 == $sha)) | "mailed"' "$AUDIT" | head -n 1)
-fi
-
-# The three deliveries run side by side, each writing its receipts to its
-# own file; all of them are audited once every one has ended.
+# The three deliveries run side by side; a failed one does not stop the others.
 step "send the printer files to the printing company (SFTP, ${PRINT_SFTP_DIR:+$PRINT_SFTP_DIR/}$RUN_DATE)"
-sftp-put --env-prefix PRINT_SFTP --remote-dir "${PRINT_SFTP_DIR:+$PRINT_SFTP_DIR/}$RUN_DATE" --mkdir "$printer" "$form" \
-    >"$work/sftp.jsonl" &
-sftp_pid=$!
-
-mail_pid=
-if [ -n "$mailed" ] && [ "${EOD_RESEND_MAIL:-0}" != 1 ]; then
+background sftp send_sftp
+if already_mailed && [ "${EOD_RESEND_MAIL:-0}" != 1 ]; then
     step "the health network already has this master file (see $AUDIT): not mailed again"
 else
     step "mail the master file to the health network"
-    smtp-send --env-prefix HEALTH_NETWORK "${mail_args[@]}" --subject "Patient appointments $RUN_DATE" \
-        --body "The master patient file for $RUN_DATE is attached ($count appointments)." --attach "$master" \
-        >"$work/mail.jsonl" &
-    mail_pid=$!
+    background mail send_mail
 fi
-
 step "upload the three files to Box ($BOX_EOD_PARENT/$box_day) and the print file to transportation"
-(
-    box_folder "$BOX_EOD_PARENT" "$box_day"
-    box-put "${box_args[@]}" "${folder[@]}" "$master" "$printer" "$form"
-    box_folder "$BOX_EOD_TRANSPORTATION"
-    box-put "${box_args[@]}" "${folder[@]}" --name "patients_form_print_$RUN_DATE.csv" "$form"
-) >"$work/box.jsonl" &
-box_pid=$!
-
-set +e
-wait "$sftp_pid"
-sftp_status=$?
-mail_status=0
-if [ -n "$mail_pid" ]; then
-    wait "$mail_pid"
-    mail_status=$?
-fi
-wait "$box_pid"
-box_status=$?
-set -e
-for sent in sftp mail box; do
-    if [ -s "$work/$sent.jsonl" ]; then audit <"$work/$sent.jsonl" >/dev/null; fi
-done
-for status in "$sftp_status" "$mail_status" "$box_status"; do
-    [ "$status" -eq 0 ] || exit "$status"
-done
+background box send_box
+wait_all
 
 step "done: $count appointments; receipts in $AUDIT"

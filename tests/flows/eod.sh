@@ -2,8 +2,9 @@
 # F1, end-of-day files, against sshd, the SMTP server and the sandbox's Box:
 # the three files' layouts and value formats, what each server received, a
 # rerun (no duplicates; new versions only for changed content), a missing
-# variable (78) and a Box outage (75; the audit log, F1's only state, then
-# holds no Box receipt, so a rerun uploads again).
+# variable (78), a Box outage (75; the audit log, F1's only state, then
+# holds no Box receipt, so a rerun uploads again) and a refused SFTP login
+# (77, with the mail and Box deliveries beside it still made).
 # shellcheck source=tests/flows/lib.sh
 . "$(dirname "$0")/lib.sh"
 test_init eod "${1:-}"
@@ -13,12 +14,7 @@ day=2020-05-07
 csv() { "$PHTOOLS_BIN/csv-shape" "$@"; }
 
 # The demo database, copied so that a test can change it.
-if [ -f "$ROOT/data/demo.sqlite" ]; then
-    cp "$ROOT/data/demo.sqlite" "$T/demo.sqlite"
-else
-    "$ROOT/pipelines/demo-db/build.sh" "$T/demo.sqlite"
-fi
-export DB_URL=sqlite:$T/demo.sqlite
+demo_db
 
 # The printing company: the test sshd, a drop folder of this run's own.
 sftp_user=${TEST_SFTP_URL#sftp://}
@@ -234,6 +230,16 @@ sb_reset
 run_flow 0 "$ROOT/pipelines/eod/run.sh" 2020-05-08
 assert_eq 4 "$(jq -c 'select(.tool == "box-put")' "$LOG_DIR/2020-05-08_eod.jsonl" | grep -c .)" "Box receipts after the outage ended"
 assert_eq 1 "$(jq -c 'select(.tool == "smtp-send")' "$LOG_DIR/2020-05-08_eod.jsonl" | grep -c .)" "one mail for 2020-05-08 across both runs"
+
+# --- the printing company refuses the login: exit 77, and the mail and Box
+# deliveries, which run beside the SFTP one, still happen and are audited
+sqlite3 "$T/demo.sqlite" "UPDATE patients SET first_name = 'Renamed' WHERE id = (SELECT patient_id FROM appointments WHERE start_datetime >= '2020-05-08' ORDER BY start_datetime, id LIMIT 1)"
+ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key"
+PRINT_SFTP_IDENTITY=$T/wrong_key run_flow 77 "$ROOT/pipelines/eod/run.sh" 2020-05-08
+assert_eq 4 "$(jq -c 'select(.tool == "sftp-put")' "$LOG_DIR/2020-05-08_eod.jsonl" | grep -c .)" "SFTP receipts after a refused login (the two runs before)"
+assert_eq 2 "$(jq -c 'select(.tool == "smtp-send")' "$LOG_DIR/2020-05-08_eod.jsonl" | grep -c .)" "the changed master file mailed beside a refused SFTP login"
+assert_eq "version version version version" \
+    "$(jq -r 'select(.tool == "box-put") | .fields.action' "$LOG_DIR/2020-05-08_eod.jsonl" | tail -n 4 | paste -sd' ')" "Box uploads beside a refused SFTP login"
 
 at_end
 test_done
