@@ -73,7 +73,7 @@ pub const FLOWS: &[Flow] = &[
         script: "pipelines/eod/run.sh [DATE]",
         does: &[
             "db-extract pulls the appointments of DATE (default today) from the scheduling database. csv-shape and json-map write patient_appointments_master.csv, patient_appointments.csv and patients_form_print.csv in the layouts of the original files to data/DATE/ (mode 0600); a required column missing from the database fails the run naming it.",
-            "sftp-put sends the two printer files to the printing company into DATE/ under its drop folder; smtp-send mails the master file to the health network (STARTTLS), the subject naming the date; box-put uploads the three files to the dated folder (MM-DD-YYYY) under the city's parent folder and the print file again to the transportation folder as patients_form_print_DATE.csv.",
+            "sftp-put sends the two printer files to the printing company into DATE/ under its drop folder; smtp-send mails the master file to the health network (STARTTLS), the subject naming the date; box-put uploads the three files to the dated folder (MM-DD-YYYY) under the city's parent folder and the print file again to the transportation folder as patients_form_print_DATE.csv. The three deliveries run side by side: one that fails does not stop the others, every receipt is audited, and the run exits with the first failure's status (SFTP, then mail, then Box).",
             "A rerun for the same DATE replaces the files (SFTP rename over the old one, a new Box version only when the content changed) and mails again only when the master file changed (or with EOD_RESEND_MAIL=1). A day without appointments writes and sends nothing, and says so.",
         ],
         vars: &[
@@ -429,7 +429,7 @@ pub fn render(version: &str, out: &mut dyn Write) -> std::io::Result<()> {
     for p in [
         "Each runbook flow is a shell script under pipelines/ that chains the tools, one line per step, with set -euo pipefail, plus its SQL, jq and column files and an env.example listing every variable it reads. Each also has a make target for a person at a terminal; cron calls the script itself.",
         "The variables come from the environment or from the file named by ENV_FILE (sourced with set -a; keep it mode 0600 and out of the checkout: it holds passwords). A flow checks them all before any step runs and exits 78 naming every missing one. The tools come from PHTOOLS_BIN when set, else from target/release of the checkout (make build), else from PATH.",
-        "DATE (an argument, or the DATE variable) is the day a run is for, YYYY-MM-DD, default today; it names the data folder and the logs. A failed step stops the flow with that step's exit status, and no index or cursor moves: the next run sends again, and the index keys make the resend an update, never a duplicate. Two overlapping runs of one flow cannot happen: the second exits 75.",
+        "DATE (an argument, or the DATE variable) is the day a run is for, YYYY-MM-DD, default today; it names the data folder and the logs. A failed step stops the flow with that step's exit status (F1's deliveries, which run side by side, all end first), and no index or cursor moves: the next run sends again, and the index keys make the resend an update, never a duplicate. Two overlapping runs of one flow cannot happen: the second exits 75.",
         "make demo runs every flow once against local stand-ins (the demo SQLite database, the sandbox APIs, a local sshd and SMTP server) and shows what arrived where.",
     ] {
         r.control("PP", []).text([roman(p)]);
