@@ -5,6 +5,7 @@ mod args;
 mod filter;
 mod plan;
 mod read;
+mod record;
 mod sink;
 mod types;
 

@@ -2,14 +2,14 @@
 
 use crate::args::{Format, Options};
 use crate::plan::Plan;
+use crate::record::{Field, Record};
 use crate::sink::{Cell, Row, RowError, Sink};
 use common::csv::{Encoding, ReadOptions, read_error, read_headers};
 use common::error::Location;
 use common::io::{Output, open_input};
-use common::ndjson::LineReader;
+use common::ndjson::{LineReader, json_syntax_error};
 use common::{Error, Result};
 use csv::ByteRecord;
-use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::io::Read;
 use std::sync::mpsc;
@@ -24,17 +24,39 @@ impl Row for CsvRow<'_> {
 }
 
 struct JsonRow<'a> {
-    record: &'a Map<String, Value>,
+    record: &'a Record<'a>,
     keys: &'a [String],
+    /// The record's keys are the first record's, in order (`Record::aligned`).
+    aligned: bool,
 }
 
 impl Row for JsonRow<'_> {
     fn cell(&self, field: usize) -> Cell<'_> {
-        match self.record.get(&self.keys[field]) {
-            None | Some(Value::Null) => Cell::Null,
-            Some(Value::String(s)) => Cell::Text(s.as_bytes()),
-            Some(v) => Cell::Json(v),
+        let value = if self.aligned {
+            self.record.fields.get(field).map(|(_, v)| v)
+        } else {
+            self.record.get(&self.keys[field])
+        };
+        match value {
+            None | Some(Field::Null) => Cell::Null,
+            Some(Field::Text(s)) => Cell::Text(s.as_bytes()),
+            Some(Field::Json(v)) => Cell::Json(v),
         }
+    }
+}
+
+/// The next record of `lines`, with its line number.
+fn next_record<'a>(lines: &'a mut LineReader, name: &str) -> Result<Option<(u64, Record<'a>)>> {
+    let Some((line, bytes)) = lines.next_line()? else {
+        return Ok(None);
+    };
+    match Record::parse(bytes) {
+        Ok(record) => Ok(Some((line, record))),
+        Err(e) if e.is_data() => Err(Error::data_at(
+            &Location::line(name, line),
+            "expected a JSON object",
+        )),
+        Err(e) => Err(json_syntax_error(&e, name, line)),
     }
 }
 
@@ -247,10 +269,18 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
     let mut lines = LineReader::new(open_input(options.input.as_deref())?);
     let name = lines.name().to_string();
     let out = Output::open(options.output.as_deref())?;
-    let Some((first_line, first)) = lines.next_object()? else {
+    let Some((first_line, first)) = next_record(&mut lines, &name)? else {
         return out.finish();
     };
-    let mut keys: Vec<String> = first.keys().cloned().collect();
+    // The last of a repeated key counts, in the place of its first.
+    let mut keys: Vec<String> = Vec::with_capacity(first.fields.len());
+    for key in first.keys() {
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+    // Records keyed as the first one is are read by position.
+    let first_keys = keys.len();
     // An --add-empty key the first record lacks may still come in later
     // records: read it where it is, rather than writing it always empty.
     for name in &options.add_empty {
@@ -273,21 +303,29 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
     let (mut sink, out_name) = open_sink(options, out, &plan)?;
 
     let mut written: u64 = 0;
-    let mut next = Some((first_line, first));
-    while let Some((line, record)) = next {
+    let mut write = |line: u64, record: &Record| -> Result<()> {
         let at = || Location::line(&name, line);
-        if let Some(known) = &known
-            && let Some(key) = record.keys().find(|k| !known.contains(k.as_str()))
+        let aligned = record.aligned(&keys, first_keys);
+        if !aligned
+            && let Some(known) = &known
+            && let Some(key) = record.keys().find(|k| !known.contains(k))
         {
             return Err(Error::data_at(
                 &at().column(key),
                 "key is not among the first record's keys, which are the columns (list every column with --select)",
             ));
         }
+        let has = |i: usize| {
+            if aligned {
+                i < first_keys
+            } else {
+                record.get(&keys[i]).is_some()
+            }
+        };
         let missing: Vec<&str> = plan
             .required
             .iter()
-            .filter(|(_, i)| i.is_some_and(|i| !record.contains_key(&keys[i])))
+            .filter(|(_, i)| i.is_some_and(|i| !has(i)))
             .map(|(n, _)| n.as_str())
             .collect();
         if !missing.is_empty() {
@@ -298,13 +336,16 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
             ));
         }
         let row = JsonRow {
-            record: &record,
+            record,
             keys: &keys,
+            aligned,
         };
         let empty = options.skip_empty_rows
-            && record
-                .values()
-                .all(|v| v.is_null() || v.as_str() == Some(""));
+            && record.fields.iter().all(|(_, v)| match v {
+                Field::Null => true,
+                Field::Text(s) => s.is_empty(),
+                Field::Json(_) => false,
+            });
         let keep = !empty
             && plan.filters.iter().all(|(field, filter)| match field {
                 Some(i) => filter.keeps(&row.text(*i)),
@@ -315,7 +356,12 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
             sink.write(&plan, &row, written)
                 .map_err(|e| row_error(e, &plan, at(), options, &out_name))?;
         }
-        next = lines.next_object()?;
+        Ok(())
+    };
+    write(first_line, &first)?;
+    drop(first);
+    while let Some((line, record)) = next_record(&mut lines, &name)? {
+        write(line, &record)?;
     }
     sink.finish()
 }
