@@ -143,6 +143,10 @@ mod tests {
         );
         assert_eq!(r.fields[4].1, Field::Json(json!([1, {"f": true}])));
         assert_eq!(r.fields[5].1, Field::Json(json!(false)));
+        // Space around a value is not part of it.
+        let r = Record::parse(b"{ \"a\" :  \"x\" ,\t\"b\":\tnull }").unwrap_or_default();
+        assert_eq!(r.get("a"), Some(&Field::Text("x".into())));
+        assert_eq!(r.get("b"), Some(&Field::Null));
     }
 
     #[test]
