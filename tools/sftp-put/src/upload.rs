@@ -187,13 +187,33 @@ fn send_and_rename<C: Read + Write>(
     temp_path: &str,
     final_path: &str,
 ) -> std::result::Result<(String, u64), Failure> {
-    let mut hasher = Sha256::new();
     let mut progress = Progress::new(&local.remote_name, local.size);
-    let sent = sftp.write_from(&handle, &mut local.file, &mut |chunk| {
-        hasher.update(chunk);
-        progress.add(chunk.len());
+    // The sha256 of what is sent is worked out on a thread of its own, beside
+    // the encryption: on two cores that is a tenth of a 200 MB upload.
+    let (chunks, hashing) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+    let (sent, digest) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for chunk in hashing {
+                hasher.update(&chunk);
+            }
+            hasher.finalize()
+        });
+        let sent = sftp.write_from(&handle, &mut local.file, &mut |chunk| {
+            // The receiver only ends with this sender.
+            let _ = chunks.send(chunk.to_vec());
+            progress.add(chunk.len());
+        });
+        drop(chunks);
+        (sent, hasher.join())
     });
     progress.finish();
+    let Ok(digest) = digest else {
+        return Err(Failure::Local(Error::io(
+            format!("hashing {}", local.label),
+            io::Error::other("the hashing thread failed"),
+        )));
+    };
     let bytes = match sent {
         Ok(bytes) => bytes,
         Err(Ok(e)) => {
@@ -219,7 +239,7 @@ fn send_and_rename<C: Read + Write>(
     }
     replace(sftp, options, temp_path, final_path, &local.remote_name)
         .map_err(|e| Failure::Sftp(format!("renaming {temp_path} to {final_path}"), e))?;
-    Ok((hex(&hasher.finalize()), bytes))
+    Ok((hex(&digest), bytes))
 }
 
 /// Move the temporary file over the final name. With posix-rename the old
