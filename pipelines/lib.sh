@@ -22,10 +22,11 @@
 #   die CODE TEXT...     one error line on stderr, exit CODE
 #   background NAME CMD...  run CMD (a tool or a function) in the background,
 #                        its stdout (receipts) kept aside until wait_all
-#   wait_all             wait for every background job, append each one's
-#                        receipts to $AUDIT in the order they were started,
-#                        then exit with the first failed job's code (in that
-#                        order) if any failed
+#   wait_all             wait for every background job, then append each
+#                        one's receipts to $AUDIT in the order they were
+#                        started (when that fails: exit 74, the receipts kept
+#                        in a folder it names), then exit with the first
+#                        failed job's code (in that order) if any failed
 set -euo pipefail
 umask 077
 
@@ -130,13 +131,14 @@ audit() {
 _flow_jobs=()
 _flow_job_pids=()
 _flow_job_dir=
+_flow_keep_jobs=
 
 background() {
     local name=$1
     shift
     if [ -z "$_flow_job_dir" ]; then
         _flow_job_dir=$(mktemp -d "${TMPDIR:-/tmp}/$FLOW_NAME-jobs.XXXXXX")
-        at_exit "rm -rf $(printf %q "$_flow_job_dir")"
+        at_exit "[ -n \"\$_flow_keep_jobs\" ] || rm -rf $(printf %q "$_flow_job_dir")"
     fi
     "$@" >"$_flow_job_dir/$name.jsonl" &
     _flow_jobs+=("$name")
@@ -144,16 +146,24 @@ background() {
 }
 
 wait_all() {
-    local i status first=0
+    local i status first=0 receipts
+    # Every job ends before any receipt is appended, so that a failure to
+    # append cannot stop the run while a job still runs.
     for i in "${!_flow_job_pids[@]}"; do
         status=0
         wait "${_flow_job_pids[$i]}" || status=$?
         [ "$first" -ne 0 ] || first=$status
-        if [ -s "$_flow_job_dir/${_flow_jobs[$i]}.jsonl" ]; then
-            audit <"$_flow_job_dir/${_flow_jobs[$i]}.jsonl" >/dev/null
+    done
+    for i in "${!_flow_jobs[@]}"; do
+        receipts=$_flow_job_dir/${_flow_jobs[$i]}.jsonl
+        if [ -s "$receipts" ] && ! audit <"$receipts" >/dev/null; then
+            _flow_keep_jobs=1
         fi
     done
     _flow_jobs=()
     _flow_job_pids=()
+    if [ -n "$_flow_keep_jobs" ]; then
+        die 74 "could not append every receipt to $AUDIT; the receipts of this run are kept in $_flow_job_dir"
+    fi
     [ "$first" -eq 0 ] || exit "$first"
 }

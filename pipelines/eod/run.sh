@@ -91,14 +91,18 @@ write_files() {
     done
 }
 
-# Whether the audit log holds a receipt of this master file mailed (not dry).
-already_mailed() {
+# "mailed" when the audit log holds a receipt of this master file mailed
+# (not dry). An audit log json-map cannot read stops the run before anything
+# is sent, rather than mailing the file again.
+mailed_before() {
     local sha
-    [ -s "$AUDIT" ] || return 1
-    sha=$(sha256sum "$master" | cut -d' ' -f1)
+    [ -s "$AUDIT" ] || return 0
+    # (Run as $(mailed_before), where set -e does not hold: each failure is checked.)
+    sha=$(sha256sum "$master" | cut -d' ' -f1) || die 74 "cannot read $master"
     # shellcheck disable=SC2016  # $sha is jq's
-    [ -n "$(json-map -r --arg sha "$sha" \
-        'select(.tool == "smtp-send" and (.dry | not) and any(.attachments[]?; .sha256 == $sha)) | "mailed"' "$AUDIT" | head -n 1)" ]
+    json-map -r --arg sha "$sha" \
+        'select(.tool == "smtp-send" and (.dry | not) and any(.attachments[]?; .sha256 == $sha)) | "mailed"' "$AUDIT" \
+        || die "$?" "cannot read the audit log $AUDIT to tell whether the master file was mailed; mend or move it, then run again"
 }
 
 send_sftp() {
@@ -132,10 +136,11 @@ fi
 step "write the three files ($count appointments)"
 write_files
 
+mailed=$(mailed_before)
 # The three deliveries run side by side; a failed one does not stop the others.
 step "send the printer files to the printing company (SFTP, ${PRINT_SFTP_DIR:+$PRINT_SFTP_DIR/}$RUN_DATE)"
 background sftp send_sftp
-if already_mailed && [ "${EOD_RESEND_MAIL:-0}" != 1 ]; then
+if [ -n "$mailed" ] && [ "${EOD_RESEND_MAIL:-0}" != 1 ]; then
     step "the health network already has this master file (see $AUDIT): not mailed again"
 else
     step "mail the master file to the health network"

@@ -235,11 +235,36 @@ assert_eq 1 "$(jq -c 'select(.tool == "smtp-send")' "$LOG_DIR/2020-05-08_eod.jso
 # deliveries, which run beside the SFTP one, still happen and are audited
 sqlite3 "$T/demo.sqlite" "UPDATE patients SET first_name = 'Renamed' WHERE id = (SELECT patient_id FROM appointments WHERE start_datetime >= '2020-05-08' ORDER BY start_datetime, id LIMIT 1)"
 ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key"
-PRINT_SFTP_IDENTITY=$T/wrong_key run_flow 77 "$ROOT/pipelines/eod/run.sh" 2020-05-08
+mkdir "$T/jobs"
+TMPDIR=$T/jobs PRINT_SFTP_IDENTITY=$T/wrong_key run_flow 77 "$ROOT/pipelines/eod/run.sh" 2020-05-08
+assert_eq "" "$(ls -A "$T/jobs")" "the deliveries' receipts folder after the run"
 assert_eq 4 "$(jq -c 'select(.tool == "sftp-put")' "$LOG_DIR/2020-05-08_eod.jsonl" | grep -c .)" "SFTP receipts after a refused login (the two runs before)"
 assert_eq 2 "$(jq -c 'select(.tool == "smtp-send")' "$LOG_DIR/2020-05-08_eod.jsonl" | grep -c .)" "the changed master file mailed beside a refused SFTP login"
 assert_eq "version version version version" \
     "$(jq -r 'select(.tool == "box-put") | .fields.action' "$LOG_DIR/2020-05-08_eod.jsonl" | tail -n 4 | paste -sd' ')" "Box uploads beside a refused SFTP login"
+
+# --- an audit log that cannot be read: json-map's 65 before anything is sent
+audit8=$LOG_DIR/2020-05-08_eod.jsonl
+cp "$audit8" "$T/audit8"
+printf '{"tool":"smtp-send",\n' >>"$audit8"
+sb_reset
+run_flow 65 "$ROOT/pipelines/eod/run.sh" 2020-05-08
+assert_contains "$ERR" "cannot read the audit log $audit8"
+assert_eq 0 "$(sb_received box | jq length)" "Box requests with an unreadable audit log"
+mails >"$T/mails"
+assert_eq 4 "$(grep -c . "$T/mails")" "mails with an unreadable audit log (as many as before)"
+
+# --- receipts that cannot be appended to the audit log (a full disk): exit 74
+# once every delivery ended, the receipts kept in the folder the error names
+rm -f "$audit8"
+ln -s /dev/full "$audit8"
+TMPDIR=$T/jobs run_flow 74 "$ROOT/pipelines/eod/run.sh" 2020-05-08
+kept=$(ls -d "$T"/jobs/eod-jobs.* 2>/dev/null)
+assert_contains "$ERR" "receipts of this run are kept in $kept"
+assert_eq "box.jsonl mail.jsonl sftp.jsonl" "$(find "$kept" -type f -printf '%f\n' | sort | paste -sd' ')" "the kept receipts"
+assert_eq "1 2 4" "$(for f in mail sftp box; do jq -c . "$kept/$f.jsonl" | grep -c .; done | paste -sd' ')" "receipts kept per delivery"
+rm -f "$audit8"
+cp "$T/audit8" "$audit8"
 
 at_end
 test_done

@@ -73,7 +73,7 @@ pub const FLOWS: &[Flow] = &[
         script: "pipelines/eod/run.sh [DATE]",
         does: &[
             "db-extract pulls the appointments of DATE (default today) from the scheduling database. csv-shape and json-map write patient_appointments_master.csv, patient_appointments.csv and patients_form_print.csv in the layouts of the original files to data/DATE/ (mode 0600); a required column missing from the database fails the run naming it.",
-            "sftp-put sends the two printer files to the printing company into DATE/ under its drop folder; smtp-send mails the master file to the health network (STARTTLS), the subject naming the date; box-put uploads the three files to the dated folder (MM-DD-YYYY) under the city's parent folder and the print file again to the transportation folder as patients_form_print_DATE.csv. The three deliveries run side by side: one that fails does not stop the others, every receipt is audited, and the run exits with the first failure's status (SFTP, then mail, then Box).",
+            "sftp-put sends the two printer files to the printing company into DATE/ under its drop folder; smtp-send mails the master file to the health network (STARTTLS), the subject naming the date; box-put uploads the three files to the dated folder (MM-DD-YYYY) under the city's parent folder and the print file again to the transportation folder as patients_form_print_DATE.csv. The three deliveries run side by side: one that fails does not stop the others, every receipt is appended to the audit log once all have ended, and the run exits with the first failure's status (SFTP, then mail, then Box). An audit log that cannot be read stops the run before anything is sent.",
             "A rerun for the same DATE replaces the files (SFTP rename over the old one, a new Box version only when the content changed) and mails again only when the master file changed (or with EOD_RESEND_MAIL=1). A day without appointments writes and sends nothing, and says so.",
         ],
         vars: &[
@@ -365,7 +365,7 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
     ("70", "A bug in a tool. Keep the log and report it."),
     (
         "74",
-        "A local I/O error (disk full, permissions on data/, log/ or state/). Fix the machine and rerun.",
+        "A local I/O error (disk full, permissions on data/, log/ or state/). Fix the machine and rerun. When F1 could not append its receipts to the audit log, the error names the folder they are kept in: append its .jsonl files to the audit log first (cat FOLDER/*.jsonl >> log/DATE_eod.jsonl), so that the rerun does not mail the master file again.",
     ),
     (
         "75",
