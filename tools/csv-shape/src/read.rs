@@ -7,10 +7,10 @@ use crate::sink::{Cell, Row, RowError, Sink};
 use common::csv::{Encoding, ReadOptions, read_error, read_headers};
 use common::error::Location;
 use common::io::{Output, open_input};
-use common::ndjson::{LineReader, json_syntax_error};
+use common::ndjson::{LineReader, json_syntax_error, parse_object};
 use common::{Error, Result};
 use csv::ByteRecord;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::mpsc;
 
@@ -25,19 +25,19 @@ impl Row for CsvRow<'_> {
 
 struct JsonRow<'a> {
     record: &'a Record<'a>,
-    keys: &'a [String],
-    /// The record's keys are the first record's, in order (`Record::aligned`).
-    aligned: bool,
+    /// Where each column's value is among the record's fields: `None` when
+    /// the record is keyed as the first one (`Record::aligned`), so that
+    /// column i is field i.
+    slots: Option<&'a [Option<usize>]>,
 }
 
 impl Row for JsonRow<'_> {
     fn cell(&self, field: usize) -> Cell<'_> {
-        let value = if self.aligned {
-            self.record.fields.get(field).map(|(_, v)| v)
-        } else {
-            self.record.get(&self.keys[field])
+        let at = match self.slots {
+            None => Some(field),
+            Some(slots) => slots[field],
         };
-        match value {
+        match at.and_then(|j| self.record.fields.get(j)).map(|(_, v)| v) {
             None | Some(Field::Null) => Cell::Null,
             Some(Field::Text(s)) => Cell::Text(s.as_bytes()),
             Some(Field::Json(v)) => Cell::Json(v),
@@ -52,11 +52,12 @@ fn next_record<'a>(lines: &'a mut LineReader, name: &str) -> Result<Option<(u64,
     };
     match Record::parse(bytes) {
         Ok(record) => Ok(Some((line, record))),
-        Err(e) if e.is_data() => Err(Error::data_at(
-            &Location::line(name, line),
-            "expected a JSON object",
-        )),
-        Err(e) => Err(json_syntax_error(&e, name, line)),
+        // The message of serde_json's own reading of the line, which tells
+        // a line that is no object from a syntax error and where.
+        Err(e) => Err(match parse_object(bytes, name, line) {
+            Err(err) => err,
+            Ok(_) => json_syntax_error(&e, name, line),
+        }),
     }
 }
 
@@ -294,33 +295,46 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
         }
     }
     let plan = Plan::build(options, &keys, &Location::line(&name, first_line))?;
-    // Without --select the first record's keys are the columns; a later key
-    // outside them would be lost, so it is an error.
-    let known: Option<HashSet<&str>> = options
-        .select
-        .is_none()
-        .then(|| keys.iter().map(String::as_str).collect());
+    // Each column's place in `keys`; without --select the first record's
+    // keys are the columns, and a later key outside them would be lost, so
+    // it is an error.
+    let index: HashMap<&str, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
+    let closed = options.select.is_none();
     let (mut sink, out_name) = open_sink(options, out, &plan)?;
 
     let mut written: u64 = 0;
+    let mut slots: Vec<Option<usize>> = Vec::new();
     let mut write = |line: u64, record: &Record| -> Result<()> {
         let at = || Location::line(&name, line);
         let aligned = record.aligned(&keys, first_keys);
-        if !aligned
-            && let Some(known) = &known
-            && let Some(key) = record.keys().find(|k| !known.contains(k))
-        {
-            return Err(Error::data_at(
-                &at().column(key),
-                "key is not among the first record's keys, which are the columns (list every column with --select)",
-            ));
-        }
-        let has = |i: usize| {
-            if aligned {
-                i < first_keys
-            } else {
-                record.get(&keys[i]).is_some()
+        if !aligned {
+            // The last of a repeated key counts.
+            slots.clear();
+            slots.resize(keys.len(), None);
+            for (j, (key, _)) in record.fields.iter().enumerate() {
+                match index.get(key.as_ref()) {
+                    Some(&i) => slots[i] = Some(j),
+                    None if closed => {
+                        return Err(Error::data_at(
+                            &at().column(key.as_ref()),
+                            "key is not among the first record's keys, which are the columns (list every column with --select)",
+                        ));
+                    }
+                    None => {}
+                }
             }
+        }
+        let row = JsonRow {
+            record,
+            slots: (!aligned).then_some(slots.as_slice()),
+        };
+        let has = |i: usize| match row.slots {
+            None => i < first_keys,
+            Some(slots) => slots[i].is_some(),
         };
         let missing: Vec<&str> = plan
             .required
@@ -335,16 +349,20 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
                 format!("missing required key {}", list.join(", ")),
             ));
         }
-        let row = JsonRow {
-            record,
-            keys: &keys,
-            aligned,
+        // Every key's last value empty (a column or not).
+        let counts = |j: usize, key: &str| match (row.slots, index.get(key)) {
+            (None, _) => true,
+            (Some(slots), Some(&i)) => slots[i] == Some(j),
+            (Some(_), None) => !record.fields[j + 1..].iter().any(|(k, _)| k == key),
         };
         let empty = options.skip_empty_rows
-            && record.fields.iter().all(|(_, v)| match v {
-                Field::Null => true,
-                Field::Text(s) => s.is_empty(),
-                Field::Json(_) => false,
+            && record.fields.iter().enumerate().all(|(j, (key, v))| {
+                !counts(j, key)
+                    || match v {
+                        Field::Null => true,
+                        Field::Text(s) => s.is_empty(),
+                        Field::Json(_) => false,
+                    }
             });
         let keep = !empty
             && plan.filters.iter().all(|(field, filter)| match field {

@@ -26,8 +26,9 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    /// Parse one line. An error of serde_json's data category means the
-    /// line is JSON but not an object.
+    /// Parse one line. The error's message may differ from what reading the
+    /// line as a `serde_json::Value` says (a line that is no object is
+    /// refused before the rest is read): the caller words it from that.
     pub fn parse(line: &'a [u8]) -> serde_json::Result<Self> {
         serde_json::from_slice(line)
     }
@@ -37,6 +38,7 @@ impl<'a> Record<'a> {
     }
 
     /// The value of `key` (its last occurrence).
+    #[cfg(test)]
     pub fn get(&self, key: &str) -> Option<&Field<'a>> {
         self.fields
             .iter()

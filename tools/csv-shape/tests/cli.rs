@@ -826,6 +826,73 @@ fn ndjson_bad_lines_name_the_line_not_the_value() {
     );
 }
 
+#[test]
+fn ndjson_records_keyed_otherwise_than_the_first_are_read_by_key() {
+    let w = wrk();
+    // Keys in another order, a key left out, a repeated key (the last value
+    // counts, in the place of the first) and escaped keys and values.
+    w.create(
+        "r.ndjson",
+        concat!(
+            "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}\n",
+            "{\"c\":\"6\",\"a\":\"4\"}\n",
+            "{\"b\":\"x\",\"a\":\"7\",\"b\":\"8\",\"c\":9}\n",
+            "{\"\\u0061\":\"q\\\"\\u00e9\",\"b\":null,\"c\":[1]}\n",
+            "{\"a\":\"x\",\"a\":\"\",\"b\":null,\"c\":\"\"}\n",
+        ),
+    );
+    let out = w.ok(&["--from", "ndjson", "r.ndjson"]);
+    assert_eq!(
+        rows(&out),
+        vec![
+            row(&["a", "b", "c"]),
+            row(&["1", "2", "3"]),
+            row(&["4", "", "6"]),
+            row(&["7", "8", "9"]),
+            row(&["q\"\u{e9}", "", "[1]"]),
+            row(&["", "", ""]),
+        ]
+    );
+    // The row whose keys' last values are all empty is skipped.
+    let out = w.ok(&["--from", "ndjson", "--skip-empty-rows", "r.ndjson"]);
+    assert_eq!(rows(&out).len(), 5);
+    let err = w.fails(&["--from", "ndjson", "--require", "b", "r.ndjson"], 65);
+    assert!(
+        err.contains("r.ndjson: line 2: missing required key \"b\""),
+        "{err}"
+    );
+    let out = w.ok(&[
+        "--from", "ndjson", "--to", "ndjson", "--select", "c,a", "r.ndjson",
+    ]);
+    assert_eq!(
+        ndjson_values(&out)[1..3],
+        [json!({"c": "6", "a": "4"}), json!({"c": 9, "a": "7"})]
+    );
+}
+
+#[test]
+fn ndjson_line_that_is_no_object_or_not_json_is_told_apart() {
+    let w = wrk();
+    for (line, what) in [
+        ("[1]", "expected a JSON object"),
+        ("\"Ada\"", "expected a JSON object"),
+        ("[1,", "not valid JSON at character"),
+        (
+            "{\"a\":\"1\"} x",
+            "not valid JSON at character 11 (trailing characters)",
+        ),
+        ("{\"a\":\"\\ud800\"}", "not valid JSON at character"),
+    ] {
+        w.create("r.ndjson", format!("{{\"a\":\"1\"}}\n{line}\n"));
+        let err = w.fails(&["--from", "ndjson", "r.ndjson"], 65);
+        assert!(
+            err.contains(&format!("r.ndjson: line 2: {what}")),
+            "{line}: {err}"
+        );
+        assert!(!err.contains("Ada"), "{err}");
+    }
+}
+
 // ---------------------------------------------------------------- streaming
 
 #[test]
