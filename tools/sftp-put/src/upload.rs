@@ -189,26 +189,41 @@ fn send_and_rename<C: Read + Write>(
 ) -> std::result::Result<(String, u64), Failure> {
     let mut progress = Progress::new(&local.remote_name, local.size);
     // The sha256 of what is sent is worked out on a thread of its own, beside
-    // the encryption: on two cores that is a tenth of a 200 MB upload.
+    // the encryption: on two cores that is a tenth of a 200 MB upload. When
+    // no thread can be had, it is worked out here.
     let (chunks, hashing) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
     let (sent, digest) = std::thread::scope(|scope| {
-        let hasher = scope.spawn(move || {
-            let mut hasher = Sha256::new();
-            for chunk in hashing {
-                hasher.update(&chunk);
-            }
-            hasher.finalize()
-        });
+        let thread = std::thread::Builder::new()
+            .name("sha256".into())
+            .spawn_scoped(scope, move || {
+                let mut hasher = Sha256::new();
+                for chunk in hashing {
+                    hasher.update(&chunk);
+                }
+                hasher.finalize()
+            })
+            .ok();
+        let mut here = thread.is_none().then(Sha256::new);
         let sent = sftp.write_from(&handle, &mut local.file, &mut |chunk| {
-            // The receiver only ends with this sender.
-            let _ = chunks.send(chunk.to_vec());
+            match here.as_mut() {
+                Some(hasher) => hasher.update(chunk),
+                // The receiver only ends with this sender.
+                None => {
+                    let _ = chunks.send(chunk.to_vec());
+                }
+            }
             progress.add(chunk.len());
         });
         drop(chunks);
-        (sent, hasher.join())
+        let digest = match (here, thread) {
+            (Some(hasher), _) => Some(hasher.finalize()),
+            (None, Some(thread)) => thread.join().ok(),
+            (None, None) => None,
+        };
+        (sent, digest)
     });
     progress.finish();
-    let Ok(digest) = digest else {
+    let Some(digest) = digest else {
         return Err(Failure::Local(Error::io(
             format!("hashing {}", local.label),
             io::Error::other("the hashing thread failed"),
