@@ -215,10 +215,9 @@ fn send_and_rename<C: Read + Write>(
             progress.add(chunk.len());
         });
         drop(chunks);
-        let digest = match (here, thread) {
-            (Some(hasher), _) => Some(hasher.finalize()),
-            (None, Some(thread)) => thread.join().ok(),
-            (None, None) => None,
+        let digest = match thread {
+            Some(thread) => thread.join().ok(),
+            None => here.map(Sha256::finalize),
         };
         (sent, digest)
     });
