@@ -120,7 +120,7 @@ impl Workdir {
             err.starts_with(&format!("{}: error: ", self.tool())),
             "{err}"
         );
-        assert_one_line_without(&err, &[]);
+        assert_one_line_without(&err, &[SENTINEL]);
         (stdout_of(&out), err)
     }
 
@@ -151,11 +151,13 @@ impl Run {
         let out = cmd
             .output()
             .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-        Run {
+        let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: stdout_of(&out),
             stderr: stderr_of(&out),
-        }
+        };
+        assert_no_sentinel(&run.stderr);
+        run
     }
 
     /// The NDJSON lines of stdout.
@@ -257,6 +259,33 @@ pub fn assert_one_line_without(stderr: &str, values: &[&str]) {
             "stderr leaks a record value {value:?}: {stderr}"
         );
     }
+}
+
+/// A value that stands for patient data in the tests: the PHI and fuzz
+/// tests put it in every record value, and every run that [`Workdir::fails`]
+/// or [`Run::of`] sees is checked not to print it on stderr.
+pub const SENTINEL: &str = "Sentinel-PHI-7731";
+
+/// Assert that a diagnostic does not show [`SENTINEL`].
+pub fn assert_no_sentinel(stderr: &str) {
+    assert!(
+        !stderr.contains(SENTINEL),
+        "stderr shows a record value (the PHI sentinel): {stderr}"
+    );
+}
+
+/// The checks every hostile or fuzzed run of a record filter must pass:
+/// it ended with an exit code (not a signal, so no abort and no stack
+/// overflow), that code is one of `codes`, and stderr does not show
+/// [`SENTINEL`]. `case` names the input in the panic message.
+pub fn assert_contained(out: &std::process::Output, codes: &[i32], case: &str) {
+    let stderr = stderr_of(out);
+    match out.status.code() {
+        Some(code) if codes.contains(&code) => {}
+        Some(code) => panic!("{case}: exit {code}, not one of {codes:?}: {stderr}"),
+        None => panic!("{case}: ended by a signal ({:?}): {stderr}", out.status),
+    }
+    assert_no_sentinel(&stderr);
 }
 
 /// The names of the entries of `dir`, sorted.
