@@ -87,7 +87,6 @@ pub const DOC: ToolDoc = ToolDoc {
         Exit::TempFail,
         Exit::Config,
     ],
-    extra_exit_summary: "; with --exec, the exit code of the first failing batch command",
     other_exit_status: &[(
         "other",
         "With --exec, the exit code of the first batch command that failed (128 + signal if it was killed); with --spool and --reject-code, that code once the refused files are in DIR/error/.",

@@ -62,7 +62,6 @@ pub const DOC: ToolDoc = ToolDoc {
         "Downloaded files are created with mode 0600 and appear under their name only once complete and checked. File content never reaches standard error.",
     ],
     exit_codes: common::http::doc::EXIT_CODES,
-    extra_exit_summary: ", 69 refused by Box, 77 login refused, 78 bad config or missing secret",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &["box-put(1)", "csv-shape(1)", "db-load(1)"],

@@ -69,7 +69,6 @@ pub const DOC: ToolDoc = ToolDoc {
         "Content. A file's content goes to Box only, checked by its sha1 (Content-MD5, the parts' Digest and the commit's Digest); messages and receipts name files, folders and ids, never content.",
     ],
     exit_codes: common::http::doc::EXIT_CODES,
-    extra_exit_summary: ", 69 refused by Box or a name in use with --on-conflict fail, 77 TLS or grant refused, 78 bad Box config or credentials",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &["box-get(1)", "sftp-put(1)", "http-post(1)"],

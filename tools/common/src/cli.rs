@@ -62,19 +62,41 @@ pub fn info(tool: &str, message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{tool}: {message}");
 }
 
-/// Add the examples of a tool's documentation to its `--help`, so that help
-/// and the man page show the same examples from one source.
+/// Add the examples and the exit summary of a tool's documentation to its
+/// `--help`, so that help and the man page say the same from one source.
 pub fn with_doc(command: Command, doc: &ToolDoc) -> Command {
     let mut text = String::from("Examples:\n");
     for example in doc.examples {
         text.push_str(&format!("  # {}\n  {}\n\n", example.what, example.command));
     }
-    text.push_str(&format!(
-        "Exit status: 0 done, 64 usage, 65 bad data, 66 missing input, 74 I/O, 75 retry later{}. See man {}(1).",
-        doc.extra_exit_summary,
-        doc.name
-    ));
+    text.push_str(&exit_summary(doc));
     command.after_help(text)
+}
+
+/// `Exit status: 0 done, 64 usage, ...` for the codes the tool can give
+/// (its `exit_codes`, then its own statuses), in one line.
+pub fn exit_summary(doc: &ToolDoc) -> String {
+    let mut codes = vec![Exit::Ok];
+    codes.extend(
+        Exit::TABLE
+            .iter()
+            .map(|(exit, _)| *exit)
+            .filter(|exit| *exit != Exit::Ok && doc.exit_codes.contains(exit)),
+    );
+    let mut parts: Vec<String> = codes
+        .iter()
+        .map(|exit| format!("{} {}", exit.code(), exit.label()))
+        .collect();
+    parts.extend(
+        doc.other_exit_status
+            .iter()
+            .map(|(status, _)| status.to_string()),
+    );
+    format!(
+        "Exit status: {}. See man {}(1).",
+        parts.join(", "),
+        doc.name
+    )
 }
 
 /// Parse a `NAME=VALUE` pair, for repeatable flags such as `--rename old=new`.
@@ -117,6 +139,26 @@ mod tests {
         assert_eq!(
             parse_list("--select", "a,,c").map_err(|e| e.code()),
             Err(64)
+        );
+    }
+
+    #[test]
+    fn exit_summary_lists_only_the_tools_codes() {
+        let doc = ToolDoc {
+            name: "t",
+            description: &[],
+            examples: &[],
+            environment: &[],
+            auth: &[],
+            security: &[],
+            exit_codes: &[Exit::Data, Exit::Usage, Exit::Io],
+            other_exit_status: &[("5 (or N)", "halt_error")],
+            broken_pipe: None,
+            see_also: &[],
+        };
+        assert_eq!(
+            exit_summary(&doc),
+            "Exit status: 0 done, 64 usage, 65 bad data, 74 I/O error, 5 (or N). See man t(1)."
         );
     }
 

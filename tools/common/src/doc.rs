@@ -28,8 +28,6 @@ pub struct ToolDoc {
     pub security: &'static [&'static str],
     /// The exit codes that apply to this tool (0 is always listed).
     pub exit_codes: &'static [Exit],
-    /// Extra text for the one-line exit summary in `--help`, e.g. ", 69 rejected".
-    pub extra_exit_summary: &'static str,
     /// Exit statuses of this tool alone, outside the shared table: the
     /// status as written in the man page (e.g. "5", "other") and its meaning.
     pub other_exit_status: &'static [(&'static str, &'static str)],

@@ -33,6 +33,22 @@ impl Exit {
         self as i32
     }
 
+    /// A few words for the one-line exit summary of `--help`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Exit::Ok => "done",
+            Exit::Usage => "usage",
+            Exit::Data => "bad data",
+            Exit::NoInput => "missing input",
+            Exit::Unavailable => "refused",
+            Exit::Software => "bug",
+            Exit::Io => "I/O error",
+            Exit::TempFail => "retry later",
+            Exit::NoPerm => "not allowed",
+            Exit::Config => "configuration",
+        }
+    }
+
     /// Every code with its meaning, for the EXIT STATUS section of man pages.
     pub const TABLE: &'static [(Exit, &'static str)] = &[
         (Exit::Ok, "Done."),

@@ -52,7 +52,6 @@ pub const DOC: ToolDoc = ToolDoc {
         Exit::Io,
         Exit::Config,
     ],
-    extra_exit_summary: ", 78 bad columns file",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &["json-map(1)", "db-extract(1)", "batch-split(1)"],

@@ -67,7 +67,6 @@ pub const DOC: ToolDoc = ToolDoc {
         Exit::NoPerm,
         Exit::Config,
     ],
-    extra_exit_summary: ", 77 login refused, 78 no database URL",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &[

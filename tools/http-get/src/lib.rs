@@ -52,7 +52,6 @@ pub const DOC: ToolDoc = ToolDoc {
         "Records are written to stdout only: never to stderr, and never in an error message, unless --show-values puts the start of a failed answer there.",
     ],
     exit_codes: common::http::doc::EXIT_CODES,
-    extra_exit_summary: ", 69 refused by the server or too many pages, 77 TLS or login refused, 78 missing secret",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &["http-post(1)", "json-map(1)", "index-diff(1)"],

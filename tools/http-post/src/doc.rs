@@ -55,7 +55,6 @@ pub const DOC: ToolDoc = ToolDoc {
         "Record content never reaches stderr: messages name the record number, the method, the URL without its query string and the status, never a body, unless --show-values. Files written with record content (--response, --save-dir) are created with mode 0600.",
     ],
     exit_codes: common::http::doc::EXIT_CODES,
-    extra_exit_summary: ", 69 refused by the server, 77 login or TLS refused, 78 missing secret",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &[

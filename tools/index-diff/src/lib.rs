@@ -75,7 +75,6 @@ pub const DOC: ToolDoc = ToolDoc {
         Exit::Io,
         Exit::TempFail,
     ],
-    extra_exit_summary: "",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &["http-post(1)", "db-load(1)", "batch-split(1)", "flock(1)"],

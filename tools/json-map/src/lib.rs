@@ -83,7 +83,6 @@ pub const DOC: ToolDoc = ToolDoc {
     auth: &[],
     security: &[],
     exit_codes: &[Exit::Usage, Exit::Data, Exit::NoInput, Exit::Io],
-    extra_exit_summary: "; halt_error exits 5 or the code it is given",
     other_exit_status: &[(
         "5 (or N)",
         "The filter called halt_error (exit 5) or halt_error(N) (exit N). Output already written stays written; nothing after the halting input is read.",

@@ -162,3 +162,61 @@ fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io:
     }
     out.write_all(roff.to_roff().as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The codes a `--help` exit summary names, as numbers.
+    fn codes_in_help(mut command: Command) -> Vec<i32> {
+        let help = command.render_long_help().to_string().replace('\n', " ");
+        let summary = help
+            .split_once("Exit status: ")
+            .map(|(_, rest)| {
+                rest.split(". See man")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .unwrap_or_default();
+        summary
+            .split(", ")
+            .filter_map(|part| part.split(' ').next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn every_help_names_exactly_the_exit_codes_of_its_man_page() {
+        for (command, doc) in tools() {
+            let mut expected = vec![0];
+            expected.extend(
+                Exit::TABLE
+                    .iter()
+                    .filter(|(exit, _)| doc.exit_codes.contains(exit) && *exit != Exit::Ok)
+                    .map(|(exit, _)| exit.code()),
+            );
+            expected.extend(
+                doc.other_exit_status
+                    .iter()
+                    .filter_map(|(status, _)| status.split(' ').next()?.parse::<i32>().ok()),
+            );
+            assert_eq!(codes_in_help(command), expected, "{}", doc.name);
+        }
+    }
+
+    #[test]
+    fn help_states_no_code_the_tool_cannot_give() {
+        let cases = [
+            (csv_shape::command(), 75),
+            (sftp_put::command(), 65),
+            (json_map::command(), 75),
+        ];
+        for (command, code) in cases {
+            let name = command.get_name().to_string();
+            assert!(
+                !codes_in_help(command).contains(&code),
+                "{name} lists {code}"
+            );
+        }
+    }
+}

@@ -82,7 +82,6 @@ pub const DOC: ToolDoc = ToolDoc {
         Exit::NoPerm,
         Exit::Config,
     ],
-    extra_exit_summary: ", 69 refused by the server, 77 host key or login refused, 78 no server, user or credentials",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &["sftp(1)", "ssh-keygen(1)", "ssh-keyscan(1)", "sshd(8)"],

@@ -92,7 +92,6 @@ pub const DOC: ToolDoc = ToolDoc {
         Exit::NoPerm,
         Exit::Config,
     ],
-    extra_exit_summary: ", 69 refused by the server, 77 TLS or login refused, 78 missing configuration",
     other_exit_status: &[],
     broken_pipe: None,
     see_also: &["sftp-put(1)", "db-extract(1)", "csv-shape(1)"],
