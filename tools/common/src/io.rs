@@ -1,6 +1,8 @@
 //! Opening inputs and outputs. `-` means stdin or stdout; files written with
 //! record content are created 0600 and appear under their final name only
-//! once complete (temp file in the same directory, fsync, rename).
+//! once complete (temp file in the same directory, fsync, rename). The temp
+//! files an interrupted run left in a folder are removed by the next run
+//! that writes there.
 
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
@@ -175,12 +177,9 @@ impl AtomicFile {
         let file_name = path
             .file_name()
             .ok_or_else(|| Error::usage(format!("{}: not a file name", path.display())))?;
-        let temp = dir.join(format!(
-            ".{}.{}.{}.tmp",
-            file_name.to_string_lossy(),
-            std::process::id(),
-            unique_suffix()
-        ));
+        remove_stale_temp_files(&dir);
+        let tag = format!("{}.{:016x}", std::process::id(), unique_suffix());
+        let temp = dir.join(temp_name(&file_name.to_string_lossy(), &tag, TEMP_KIND));
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -191,6 +190,10 @@ impl AtomicFile {
         let file = options
             .open(&temp)
             .map_err(|e| Error::write(format!("cannot create {}", path.display()), e))?;
+        // Held until the file has its final name: a temp file nobody holds
+        // locked was left by a run that died (see remove_stale_temp_files).
+        // Where the file system has no locks, the pid and the age decide.
+        let _ = file.try_lock();
         Ok(AtomicFile {
             path: path.to_path_buf(),
             temp,
@@ -204,7 +207,21 @@ impl AtomicFile {
     }
 
     /// Flush, fsync, rename into place, and fsync the directory.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
+        self.publish(|temp, path| fs::rename(temp, path))
+    }
+
+    /// Like [`AtomicFile::commit`], but never replacing a file already
+    /// under the final name: that is an error (74), and the temp file is
+    /// removed.
+    pub fn commit_new(self) -> Result<()> {
+        self.publish(|temp, path| {
+            fs::hard_link(temp, path)?;
+            fs::remove_file(temp)
+        })
+    }
+
+    fn publish(mut self, put: impl Fn(&Path, &Path) -> io::Result<()>) -> Result<()> {
         let what = || format!("writing {}", self.path.display());
         let Some(writer) = self.file.take() else {
             return Err(Error::software("atomic file committed twice"));
@@ -213,9 +230,11 @@ impl AtomicFile {
             .into_inner()
             .map_err(|e| Error::write(what(), e.into_error()))?;
         file.sync_all().map_err(|e| Error::write(what(), e))?;
-        drop(file);
-        fs::rename(&self.temp, &self.path).map_err(|e| Error::write(what(), e))?;
+        // The lock stays until the name is final, so that no cleaner takes
+        // a complete file for an abandoned one.
+        put(&self.temp, &self.path).map_err(|e| Error::write(what(), e))?;
         self.renamed = true;
+        drop(file);
         // Make the rename itself durable.
         if let Ok(dir) = File::open(parent_dir(&self.path)) {
             let _ = dir.sync_all();
@@ -290,6 +309,118 @@ fn unique_suffix() -> u64 {
     nanos ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32)
 }
 
+/// The longest file name (in bytes) that Linux file systems, and SFTP
+/// servers on them, take.
+pub const NAME_MAX: usize = 255;
+
+/// The last part of an [`AtomicFile`]'s temp name.
+const TEMP_KIND: &str = "tmp";
+
+/// A hidden name beside `name` for a file not yet complete,
+/// `.NAME.TAG.KIND`; when that would pass [`NAME_MAX`] bytes, NAME is cut
+/// (on a character boundary) so that it fits, and TAG and KIND are kept
+/// whole. So a temp name fits wherever the final name fits.
+pub fn temp_name(name: &str, tag: &str, kind: &str) -> String {
+    let room = NAME_MAX.saturating_sub(tag.len() + kind.len() + 3);
+    format!(".{}.{tag}.{kind}", cut_to_bytes(name, room))
+}
+
+/// The longest start of `text` of at most `max` bytes that ends on a
+/// character boundary.
+fn cut_to_bytes(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The pid in an [`AtomicFile`] temp name, `.NAME.PID.SUFFIX.tmp` (SUFFIX
+/// hex digits); None for any other name.
+fn temp_file_pid(file_name: &str) -> Option<u32> {
+    let rest = file_name
+        .strip_prefix('.')?
+        .strip_suffix(TEMP_KIND)?
+        .strip_suffix('.')?;
+    let (rest, suffix) = rest.rsplit_once('.')?;
+    let (_name, pid) = rest.rsplit_once('.')?;
+    let hex =
+        !suffix.is_empty() && suffix.len() <= 20 && suffix.bytes().all(|b| b.is_ascii_hexdigit());
+    let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    if hex && digits {
+        pid.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// How old a temp file with no lock on it must be before it counts as
+/// abandoned although its pid is running (the pid was reused, or its
+/// writer is between creating and locking it).
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Remove the temp files that runs killed while writing left in `dir`:
+/// names of [`AtomicFile`]'s pattern that no running writer holds locked,
+/// whose pid is no longer running (or that are older than a minute: a pid
+/// can be reused). Done once per folder per process, quietly: a file that
+/// cannot be removed is left for a later run. The number removed.
+pub fn remove_stale_temp_files(dir: &Path) -> usize {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static CLEANED: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    let cleaned = CLEANED.get_or_init(|| Mutex::new(HashSet::new()));
+    let first_time = cleaned
+        .lock()
+        .map(|mut done| done.insert(dir.to_path_buf()))
+        .unwrap_or(false);
+    if !first_time {
+        return 0;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(temp_file_pid) else {
+                return false;
+            };
+            let path = entry.path();
+            is_abandoned(&path, pid) && fs::remove_file(&path).is_ok()
+        })
+        .count()
+}
+
+/// A regular file that no process holds locked, whose writer is gone.
+fn is_abandoned(path: &Path, pid: u32) -> bool {
+    let Ok(meta) = path.symlink_metadata() else {
+        return false;
+    };
+    if !meta.is_file() {
+        return false;
+    }
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    if file.try_lock().is_err() {
+        return false;
+    }
+    let old = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > ABANDONED_AFTER);
+    old || !process_running(pid)
+}
+
+/// Whether a process with this pid runs, as /proc shows; where there is no
+/// /proc, it is taken to run, and only the age of its files counts.
+fn process_running(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +469,130 @@ mod tests {
             f.write_all(b"partial")?;
         }
         assert_eq!(fs::read_dir(dir.path())?.count(), 0);
+        Ok(())
+    }
+
+    /// A name of `bytes` bytes or just under, made of `piece` (one at least).
+    fn name_of(piece: &str, bytes: usize) -> String {
+        piece.repeat((bytes / piece.len()).max(1))
+    }
+
+    #[test]
+    fn temp_names_fit_wherever_the_final_name_fits() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        for piece in ["a", "é", "日", "😀"] {
+            for bytes in [1, 200, 230, 240, 255] {
+                let name = name_of(piece, bytes);
+                let case = format!("{} bytes of {piece}", name.len());
+                let temp = temp_name(&name, "4194304.0123456789abcdef", "tmp");
+                assert!(temp.len() <= NAME_MAX, "{case}: {}", temp.len());
+                assert!(temp.ends_with(".4194304.0123456789abcdef.tmp"), "{case}");
+                let kept = &temp[1..temp.len() - ".4194304.0123456789abcdef.tmp".len()];
+                assert!(name.starts_with(kept), "{case}");
+                if name.len() <= 200 {
+                    assert_eq!(kept, name, "{case}: cut although it fits");
+                }
+                // And the file system takes both names.
+                let path = dir.path().join(&name);
+                let mut f = AtomicFile::create(&path)?;
+                f.write_all(case.as_bytes())?;
+                f.commit()?;
+                assert_eq!(fs::read_to_string(&path)?, case);
+                fs::remove_file(&path)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn only_temp_names_of_atomic_files_give_a_pid() {
+        for (name, pid) in [
+            (".a.csv.4242.0123456789abcdef.tmp", Some(4242)),
+            (".a.b.c.7.1234567890123.tmp", Some(7)),
+            (".x.1.ff.tmp", Some(1)),
+            ("a.csv.4242.0123456789abcdef.tmp", None),
+            (".a.csv.tmp", None),
+            (".a.csv.x42.00ff.tmp", None),
+            (".a.csv.42.zz.tmp", None),
+            (".a.csv.42.00ff.part", None),
+            (".42.00ff.tmp", None),
+        ] {
+            assert_eq!(temp_file_pid(name), pid, "{name}");
+        }
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed_and_live_ones_kept() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let ours = std::process::id();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        // Beyond Linux's largest pid, so never running.
+        let gone = 99_999_999u32;
+        let old = |name: &str| -> Result<()> {
+            let f = File::create(dir.path().join(name))?;
+            f.set_modified(hour_ago)?;
+            Ok(())
+        };
+        for name in [
+            format!(".a.csv.{gone}.0123456789abcdef.tmp"),
+            format!(".b.csv.{gone}.1234567890123.tmp"),
+            format!(".c.csv.{ours}.0000000000000001.tmp"),
+            ".notes.txt".to_string(),
+            format!("d.csv.{gone}.0123456789abcdef.tmp"),
+            format!(".e.csv.{gone}.0123456789abcdef.part"),
+        ] {
+            fs::write(dir.path().join(name), b"partial")?;
+        }
+        old(&format!(".f.csv.{ours}.0000000000000002.tmp"))?;
+        fs::create_dir(dir.path().join(format!(".g.{gone}.00ff.tmp")))?;
+        let mut live = AtomicFile::create(&dir.path().join("h.csv"))?;
+        live.write_all(b"being written")?;
+        live.flush()?;
+        let live_temp = live.temp.clone();
+        fs::File::options()
+            .write(true)
+            .open(&live_temp)?
+            .set_modified(hour_ago)?;
+
+        assert_eq!(
+            remove_stale_temp_files(dir.path()),
+            0,
+            "already cleaned by create"
+        );
+        let mut left: Vec<String> = fs::read_dir(dir.path())?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<io::Result<_>>()?;
+        left.sort();
+        let mut want = vec![
+            format!(".c.csv.{ours}.0000000000000001.tmp"),
+            format!(".e.csv.{gone}.0123456789abcdef.part"),
+            format!(".g.{gone}.00ff.tmp"),
+            ".notes.txt".to_string(),
+            live_temp
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            format!("d.csv.{gone}.0123456789abcdef.tmp"),
+        ];
+        want.sort();
+        assert_eq!(left, want);
+        live.commit()?;
+        assert_eq!(fs::read(dir.path().join("h.csv"))?, b"being written");
+        Ok(())
+    }
+
+    #[test]
+    fn commit_new_never_replaces_a_file() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("copy.json");
+        let mut first = AtomicFile::create(&path)?;
+        first.write_all(b"first")?;
+        first.commit_new()?;
+        let mut second = AtomicFile::create(&path)?;
+        second.write_all(b"second")?;
+        assert_eq!(second.commit_new().map_err(|e| e.code()), Err(74));
+        assert_eq!(fs::read(&path)?, b"first");
+        assert_eq!(fs::read_dir(dir.path())?.count(), 1);
         Ok(())
     }
 
