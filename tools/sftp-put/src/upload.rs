@@ -289,11 +289,12 @@ fn replace<C: Read + Write>(
     Ok(())
 }
 
-/// A hidden name beside the final one: `.NAME.RANDOM.KIND`.
+/// A hidden name beside the final one: `.NAME.RANDOM.KIND`, NAME cut when
+/// needed so that it fits wherever NAME fits.
 pub fn temp_name(name: &str, kind: &str) -> String {
     use std::hash::{BuildHasher, RandomState};
     let random = RandomState::new().hash_one((std::process::id(), Instant::now()));
-    format!(".{name}.{:08x}.{kind}", random as u32)
+    common::io::temp_name(name, &format!("{:08x}", random as u32), kind)
 }
 
 /// A failed SFTP request: connection trouble can be retried, a refusal not.
@@ -360,6 +361,31 @@ impl<'a> Progress<'a> {
     fn finish(&mut self) {
         if self.on && self.shown.is_some() {
             let _ = write!(io::stderr().lock(), "\r\x1b[K");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::temp_name;
+
+    #[test]
+    fn remote_temp_names_fit_wherever_the_name_fits() {
+        for piece in ["a", "é", "日", "😀"] {
+            for bytes in [1, 200, 230, 240, 255] {
+                let name = piece.repeat((bytes / piece.len()).max(1));
+                for kind in ["part", "old"] {
+                    let temp = temp_name(&name, kind);
+                    let case = format!("{} bytes of {piece}, {kind}", name.len());
+                    assert!(temp.len() <= 255, "{case}: {}", temp.len());
+                    assert!(temp.starts_with('.') && temp.ends_with(&format!(".{kind}")));
+                    let kept = &temp[1..temp.len() - ".01234567.".len() - kind.len()];
+                    assert!(name.starts_with(kept), "{case}");
+                    if name.len() <= 230 {
+                        assert_eq!(kept, name, "{case}: cut although it fits");
+                    }
+                }
+            }
         }
     }
 }
