@@ -1,5 +1,6 @@
 //! NDJSON: one JSON object per line. Blank lines are skipped; line numbers
-//! in messages count from 1 and include blank lines.
+//! in messages count from 1 and include blank lines. No JSON text nests
+//! deeper than [`MAX_DEPTH`].
 
 use crate::error::{Error, Location, Result};
 use crate::io::Input;
@@ -74,16 +75,102 @@ impl LineReader {
     }
 }
 
+/// The deepest nesting of arrays and objects that any tool reads, or
+/// writes from what it read. Each array or object counts one level, inside
+/// the ones around it, and a value that is neither counts none: the record
+/// `{"a":1}` is 1 level deep, `{"a":[1]}` 2, `{"a":[{"b":[]}]}` 4. Beyond
+/// it a record is a data error (65): readers, printers and comparisons that
+/// recurse then need no more stack than this many levels take.
+pub const MAX_DEPTH: usize = 128;
+
+/// How deeply the arrays and objects of a JSON text nest, counting brackets
+/// outside strings in one pass; invalid JSON is counted as far as it goes.
+pub fn nesting_depth(bytes: &[u8]) -> usize {
+    let mut deepest = 0;
+    scan_nesting(bytes, |depth| {
+        deepest = deepest.max(depth);
+        true
+    });
+    deepest
+}
+
+/// Refuse a JSON text nested deeper than [`MAX_DEPTH`], with a data error
+/// naming the file and line (and no value). It stops at the level too many.
+pub fn check_depth(bytes: &[u8], file: &str, line: u64) -> Result<()> {
+    if scan_nesting(bytes, |depth| depth <= MAX_DEPTH) {
+        Ok(())
+    } else {
+        Err(too_deep(&Location::line(file, line)))
+    }
+}
+
+/// The data error for a value nested deeper than [`MAX_DEPTH`] at `at`.
+pub fn too_deep(at: &Location) -> Error {
+    Error::data_at(at, too_deep_message())
+}
+
+/// What [`too_deep`] says, without the place.
+pub fn too_deep_message() -> String {
+    format!("arrays and objects nested deeper than {MAX_DEPTH} levels (the limit)")
+}
+
+/// Call `open(depth)` at each `[` or `{` outside strings with the depth it
+/// opens; false from `open` stops the scan, and then this returns false.
+fn scan_nesting(bytes: &[u8], mut open: impl FnMut(usize) -> bool) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if !open(depth) {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Parse one JSON text (a whole line) nested no deeper than [`MAX_DEPTH`];
+/// errors name the file, line and column, never the text.
+pub fn parse_json<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+    file: &str,
+    line: u64,
+) -> Result<T> {
+    check_depth(bytes, file, line)?;
+    // serde_json's own limit refuses the 128th level; the check above has
+    // already bounded what its recursion can meet.
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    reader.disable_recursion_limit();
+    T::deserialize(&mut reader)
+        .and_then(|value| reader.end().map(|()| value))
+        .map_err(|e| json_syntax_error(&e, file, line))
+}
+
 /// Parse one NDJSON line as an object; errors name the file, line and
 /// column of the syntax error, never the text.
 pub fn parse_object(bytes: &[u8], file: &str, line: u64) -> Result<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::data_at(
+    match parse_json::<Value>(bytes, file, line)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(Error::data_at(
             &Location::line(file, line),
             "expected a JSON object",
         )),
-        Err(e) => Err(json_syntax_error(&e, file, line)),
     }
 }
 
@@ -184,6 +271,77 @@ mod tests {
                 serde_json::to_string(text).unwrap_or_default()
             );
         }
+    }
+
+    /// `depth` arrays around a record's object: `{"a":[[...]]}`.
+    fn nested(depth: usize) -> String {
+        let arrays = depth - 1;
+        format!(r#"{{"a":{}1{}}}"#, "[".repeat(arrays), "]".repeat(arrays))
+    }
+
+    #[test]
+    fn nesting_depth_counts_brackets_outside_strings() {
+        for (text, depth) in [
+            ("1", 0),
+            ("{}", 1),
+            (r#"{"a":1}"#, 1),
+            (r#"{"a":[1]}"#, 2),
+            (r#"{"a":[{"b":[]}]}"#, 4),
+            (r#"{"a":[1],"b":[2]}"#, 2),
+            (r#"{"a":"[[[{{{"}"#, 1),
+            (r#"{"a":"\"[[[\\","b":[]}"#, 2),
+            ("[[[[", 4),
+            ("]]]][", 1),
+        ] {
+            assert_eq!(nesting_depth(text.as_bytes()), depth, "{text}");
+        }
+        assert_eq!(nesting_depth(nested(MAX_DEPTH).as_bytes()), MAX_DEPTH);
+    }
+
+    #[test]
+    fn records_at_the_depth_limit_are_read_and_deeper_ones_refused() {
+        let at_limit = nested(MAX_DEPTH);
+        assert!(parse_object(at_limit.as_bytes(), "t", 1).is_ok());
+        for too_deep in [
+            nested(MAX_DEPTH + 1),
+            nested(10_000),
+            "[".repeat(10_000),
+            r#"{"a":"#.repeat(5_000),
+        ] {
+            let err = parse_object(too_deep.as_bytes(), "t.ndjson", 3).map(|_| ());
+            let message = err.map_err(|e| (e.exit(), e.to_string())).err();
+            assert_eq!(
+                message,
+                Some((
+                    crate::Exit::Data,
+                    format!(
+                        "t.ndjson: line 3: arrays and objects nested deeper than {MAX_DEPTH} levels (the limit)"
+                    )
+                )),
+                "{} bytes",
+                too_deep.len()
+            );
+        }
+        let mut r = LineReader::new(Input {
+            name: "t.ndjson".into(),
+            reader: Box::new(std::io::Cursor::new(format!(
+                "{}\n{}\n",
+                nested(MAX_DEPTH + 1),
+                nested(MAX_DEPTH)
+            ))),
+        });
+        assert!(r.next_object().is_err());
+        assert_eq!(r.next_object().ok().flatten().map(|(l, _)| l), Some(2));
+    }
+
+    #[test]
+    fn parse_json_reads_one_value_and_nothing_after_it() {
+        assert_eq!(
+            parse_json::<Value>(b" [1] ", "t", 1).ok(),
+            Some(serde_json::json!([1]))
+        );
+        let err = parse_json::<Value>(b"[1] [2]", "t", 1).map_err(|e| e.to_string());
+        assert!(err.is_err_and(|e| e.starts_with("t: line 1: not valid JSON")));
     }
 
     #[test]
