@@ -48,6 +48,8 @@ impl<'o> FilesSink<'o> {
         receipts: &'o mut Output,
     ) -> Result<Self> {
         create_private_dir(dir)?;
+        // Also when no batch comes: a rerun after a kill cleans up.
+        common::io::remove_stale_temp_files(dir);
         Ok(FilesSink {
             dir: dir.to_path_buf(),
             names,

@@ -207,8 +207,10 @@ pub struct Index {
 impl Index {
     /// Read the index at `path`. A missing file gives an empty index
     /// (`existed` false). A file that is not a valid index is exit 65
-    /// naming its line and column, never what it holds.
+    /// naming its line and column, never what it holds. The temp files
+    /// that killed runs left beside it are removed first (under the lock).
     pub fn load(path: &Path, format: Option<IndexFormat>) -> Result<Index> {
+        common::io::remove_stale_temp_files(&common::io::parent_dir(path));
         let name = path.display().to_string();
         let file = match File::open(path) {
             Ok(file) => file,
