@@ -27,6 +27,10 @@ pub fn runtime_error(err: jaq_core::Error<Val>, filter_code: &str, show_values: 
 /// The message with its values replaced by their types, or a generic
 /// description when the message cannot be taken apart.
 fn redact(text: &str, filter_code: &str) -> String {
+    if STATIC.contains(&text) {
+        // jaq's own words, "cannot parse as number" among them: keep them whole.
+        return text.to_string();
+    }
     if let Some(rest) = text.strip_prefix("cannot use ")
         && let Some((kind, rest)) = skip_value(rest)
     {
@@ -97,8 +101,8 @@ fn redact(text: &str, filter_code: &str) -> String {
     if text.starts_with("parameter '") && text.contains("is not in the required range") {
         return "date or time out of range".to_string();
     }
-    if STATIC.contains(&text) || raised_with_literal(text, filter_code) {
-        // Written in the filter or in jaq's library: no record value in it.
+    if raised_with_literal(text, filter_code) {
+        // Written in the filter: no record value in it.
         return text.to_string();
     }
     HIDDEN.to_string()

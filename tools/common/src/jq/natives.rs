@@ -7,10 +7,14 @@
 //! definitions costs microseconds per call, which on wide records adds up
 //! to most of a filter's time. [`compile`](super::compile) drops the
 //! definitions named in [`REPLACED`] and adds [`DEFS`] and [`funs`] instead.
+//!
+//! `tonumber` alone gives less than jaq's: jq 1.7's rule, one JSON number
+//! literal and nothing else, where jaq's `fromjson` reads `"1 2"` as two
+//! numbers and `" 5 "` as one.
 
 use super::{Data, Def};
 use jaq_core::native::{Fun, bome, run, v};
-use jaq_core::{Cv, Error, Exn, ValXs};
+use jaq_core::{Cv, Error, ValXs};
 use jaq_json::{Val, read};
 
 /// The standard definitions replaced, by name and number of arguments.
@@ -26,7 +30,7 @@ pub const REPLACED: [(&str, usize); 8] = [
 ];
 
 /// jaq's `tonumber` (`totype(isnumber; error("cannot parse as number"))`)
-/// with the text branch native; `.` stays a path for a number.
+/// with the text branch native and strict; `.` stays a path for a number.
 const DEFS: &str = "def tonumber: if isnumber then . else tonumber_from_text end;";
 
 /// [`DEFS`], parsed.
@@ -69,29 +73,65 @@ fn is<'a>(value: &Val, name: &str) -> ValXs<'a, Val> {
     bome(Ok(Val::Bool(type_name(value) == name)))
 }
 
-/// `fromjson | if isnumber then . else error("cannot parse as number") end`,
-/// with `fromjson`'s errors as jaq words them.
+/// jq 1.7's `tonumber` on text: the whole string, with nothing trimmed,
+/// must be one JSON number literal, which keeps its digits as written;
+/// anything else (`"48226-1234"`, `" 5"`, `"+5"`, `"nan"`) is an error, so
+/// that one string never gives several numbers nor one JSON cannot hold.
 fn tonumber_from_text(cv: Cv<'_, Data>) -> ValXs<'_, Val> {
-    let input = cv.1;
-    let bytes = match input.try_as_utf8_bytes_owned() {
-        Ok(bytes) => bytes,
-        Err(e) => return bome(Err(e)),
-    };
-    // One number alone, the usual case: what `fromjson` gives too, without
-    // its iterator over a shared copy of the text.
-    if let Ok(number @ Val::Num(_)) = read::parse_single(&bytes) {
-        return bome(Ok(number));
+    let number = cv
+        .1
+        .try_as_utf8_bytes_owned()
+        .and_then(|text| number_literal(&text).ok_or_else(|| Error::str("cannot parse as number")));
+    bome(number)
+}
+
+/// The number `text` stands for, if it is exactly one JSON number literal.
+fn number_literal(text: &[u8]) -> Option<Val> {
+    if !is_json_number(text) {
+        return None;
     }
-    let parsed = jaq_json::bytes_valrs(bytes, move |text| {
-        Box::new(read::parse_many(text).map(move |parsed| {
-            parsed.map_err(|e| Error::str(format_args!("cannot parse {input} as JSON: {e}")))
-        }))
-    });
-    Box::new(parsed.map(|parsed| match parsed {
-        Ok(Val::Num(n)) => Ok(Val::Num(n)),
-        Ok(_) => Err(Exn::from(Error::<Val>::str("cannot parse as number"))),
-        Err(e) => Err(Exn::from(e)),
-    }))
+    match read::parse_single(text) {
+        Ok(number @ Val::Num(_)) => Some(number),
+        _ => None,
+    }
+}
+
+/// RFC 8259's `number`: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(text: &[u8]) -> bool {
+    let unsigned = text.strip_prefix(b"-").unwrap_or(text);
+    let mut rest = match unsigned {
+        [b'0', rest @ ..] => rest,
+        [b'1'..=b'9', rest @ ..] => skip_digits(rest),
+        _ => return false,
+    };
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        rest = match some_digits(fraction) {
+            Some(after) => after,
+            None => return false,
+        };
+    }
+    if let [b'e' | b'E', exponent @ ..] = rest {
+        let unsigned = exponent
+            .strip_prefix(b"+")
+            .or_else(|| exponent.strip_prefix(b"-"))
+            .unwrap_or(exponent);
+        rest = match some_digits(unsigned) {
+            Some(after) => after,
+            None => return false,
+        };
+    }
+    rest.is_empty()
+}
+
+fn skip_digits(text: &[u8]) -> &[u8] {
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    &text[digits..]
+}
+
+/// What follows one digit or more, or None if `text` starts with none.
+fn some_digits(text: &[u8]) -> Option<&[u8]> {
+    let after = skip_digits(text);
+    (after.len() < text.len()).then_some(after)
 }
 
 #[cfg(test)]
@@ -116,7 +156,10 @@ mod tests {
           elif . < {} then "array"
           else "object" end;
         def tonumber_jaq:
-          if isnumber_jaq then . else fromjson | if isnumber_jaq then . else error("cannot parse as number") end end;
+          if isnumber_jaq then .
+          elif (tojson | startswith("\"")) and (test("^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?$") | not)
+          then error("cannot parse as number")
+          else fromjson end;
         def inputs_jaq: null, true, false, 0, -1.5, 12345678901234567890123, nan, infinite,
           "", "a", "12", " 12 ", "1.50", "-0", "1e400", "1 2", "1 x", "x", "nan", "NaN", "[1]",
           "12 # note", "\"3\"", ("7" | tobytes), ("ab" | tobytes), [], [1], {}, {"a": 1};
@@ -154,17 +197,86 @@ mod tests {
         let numbers = outputs("tonumber");
         let exact: Value = serde_json::from_str("[1.50]").unwrap_or_default();
         assert_eq!(numbers[12], exact, "digits kept");
-        assert_eq!(numbers[15], json!([1, 2]));
+        assert_eq!(numbers[15], json!([{"error": "cannot parse as number"}]));
         assert_eq!(numbers[20], json!([{"error": "cannot parse as number"}]));
+    }
+
+    /// `tonumber` on each string: the number it gives, as JSON text, or
+    /// None for the error, "cannot parse as number".
+    #[test]
+    fn tonumber_takes_one_json_number_literal_and_nothing_else() {
+        for (text, number) in [
+            ("0", Some("0")),
+            ("-0.0", Some("-0.0")),
+            ("12", Some("12")),
+            ("-876", Some("-876")),
+            ("5.43", Some("5.43")),
+            ("1.50", Some("1.50")),
+            ("2.5e-7", Some("2.5e-7")),
+            ("1E+2", Some("1E+2")),
+            ("12345678901234567890123", Some("12345678901234567890123")),
+            (
+                "0.000000000000000000000000001",
+                Some("0.000000000000000000000000001"),
+            ),
+            ("48226-1234", None),
+            ("1960-05-21", None),
+            ("1 2", None),
+            ("+5.43", None),
+            (" 5", None),
+            ("5 ", None),
+            ("5\n", None),
+            ("\t5", None),
+            ("", None),
+            ("-", None),
+            ("nan", None),
+            ("NaN", None),
+            ("infinite", None),
+            ("Infinity", None),
+            ("0x10", None),
+            ("1e", None),
+            ("1e+", None),
+            ("1.", None),
+            (".89", None),
+            ("01", None),
+            ("-01", None),
+            ("1_000", None),
+            ("[1]", None),
+            ("\"3\"", None),
+            ("12 # note", None),
+            ("5x", None),
+            ("\u{661}", None),
+        ] {
+            let input = Value::String(text.to_string());
+            let filter = match Filter::compile("[tonumber | tojson]") {
+                Ok(filter) => filter,
+                Err(e) => panic!("{e}"),
+            };
+            let got = filter.run(&input).map_err(|e| e.message().to_string());
+            let want = match number {
+                Some(number) => Ok(vec![json!([number])]),
+                None => Err("filter: filter error: cannot parse as number".to_string()),
+            };
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]
     fn natives_are_paths_where_jaqs_definitions_are() {
-        for name in ["null", "type", "isnumber", "tonumber"] {
+        for name in ["null", "type", "isnumber"] {
             let native = outputs(&format!("path({name})"));
             assert_eq!(native, outputs(&format!("path({name}_jaq)")), "{name}");
             let native = outputs(&format!("{name} |= 1"));
             assert_eq!(native, outputs(&format!("{name}_jaq |= 1")), "{name}");
+        }
+        // On the inputs that are not strings (the first 8); on a string,
+        // the definition's error("cannot parse as number") is a path error
+        // of its own where the native gives jq's "invalid path expression".
+        for filter in ["path(tonumber)", "tonumber |= 1"] {
+            let native = outputs(filter);
+            let jaq = outputs(&filter.replace("tonumber", "tonumber_jaq"));
+            let first = |outputs: &Value| outputs.as_array().map(|a| a[..8].to_vec());
+            assert_eq!(first(&native), first(&jaq), "{filter}");
         }
         assert_eq!(outputs("path(tonumber)")[3], json!([[]]));
     }
