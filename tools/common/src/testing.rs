@@ -451,3 +451,30 @@ macro_rules! engine_tests {
         }
     };
 }
+
+/// Start `cmd` (no stdin, its output thrown away), SIGKILL it after
+/// `delay` unless it ended before, and wait for it. Whether the kill
+/// landed while it still ran.
+pub fn kill_after(cmd: &mut std::process::Command, delay: std::time::Duration) -> bool {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    std::thread::sleep(delay);
+    let running = matches!(child.try_wait(), Ok(None));
+    let _ = child.kill();
+    let _ = child.wait();
+    running
+}
+
+/// The names in `dir` of the temp files `common::io` writes through
+/// (`.NAME.PID.SUFFIX.tmp`).
+pub fn temp_files_in(dir: &Path) -> Vec<String> {
+    names_in(dir)
+        .into_iter()
+        .filter(|name| name.starts_with('.') && name.ends_with(".tmp"))
+        .collect()
+}
