@@ -21,10 +21,9 @@
 . "$(dirname "$0")/../lib.sh"
 
 flow_init bz-in
-require_env BOX_CONFIG BOX_BZ_IN_FOLDER BOX_BZ_IN_SUCCESS BOX_BZ_IN_ERROR \
+require_env DB_URL BOX_CONFIG BOX_BZ_IN_FOLDER BOX_BZ_IN_SUCCESS BOX_BZ_IN_ERROR \
     LIAISON_SMTP_URL LIAISON_USER_NAME LIAISON_USER_PWD LIAISON_MAIL_FROM LIAISON_MAIL_TO
 
-DB_URL=${DB_URL:-sqlite:$FLOW_HOME/data/demo.sqlite}
 db_args=(--db "$DB_URL")
 [ -z "${DB_PASSWORD:-}" ] || db_args+=(--password-env DB_PASSWORD)
 box_args=()

@@ -17,10 +17,9 @@ start=$(date -d "$START" '+%F %H:%M:%S' 2>/dev/null) || die 64 "START must be a 
 END=${END:-$(date -d "@$(($(date -d "$start" +%s) + 3600))" '+%F %H:%M:%S')}
 end=$(date -d "$END" '+%F %H:%M:%S' 2>/dev/null) || die 64 "END must be a time as 'YYYY-MM-DD HH:MM'"
 flow_init bz-out "${start%% *}"
-require_env BOX_CONFIG BOX_BZ_OUT_FOLDER
+require_env DB_URL BOX_CONFIG BOX_BZ_OUT_FOLDER
 [[ $start < $end ]] || die 64 "START ($start) must come before END ($end)"
 
-DB_URL=${DB_URL:-sqlite:$FLOW_HOME/data/demo.sqlite}
 name=business_requisition_$(date -d "$start" '+%F_%H')00.csv
 out=$DATA_DIR/bz-out
 file=$out/$name

@@ -56,6 +56,9 @@ state() { db "SELECT id, approved_confirm, slots_approved FROM business_requests
 run_flow 78 env -u LIAISON_USER_PWD -u BOX_BZ_IN_ERROR "$ROOT/pipelines/bz-in/run.sh"
 assert_eq "bz-in: error: missing variables: BOX_BZ_IN_ERROR, LIAISON_USER_PWD (see pipelines/bz-in/env.example)" \
     "$(tail -n 1 "$ERR")" "the missing variables line"
+run_flow 78 env -u DB_URL "$ROOT/pipelines/bz-in/run.sh"
+assert_eq "bz-in: error: missing variables: DB_URL (see pipelines/bz-in/env.example)" \
+    "$(tail -n 1 "$ERR")" "a missing DB_URL, with data/demo.sqlite in the repository"
 
 # --- nothing in the inbound folder: 0, nothing done
 run_flow 0 "$ROOT/pipelines/bz-in/run.sh"

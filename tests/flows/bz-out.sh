@@ -23,6 +23,10 @@ assert_eq "bz-out: error: missing variables: BOX_CONFIG, BOX_BZ_OUT_FOLDER (see 
     "$(tail -n 1 "$ERR")" "the missing variables line"
 assert_eq "" "$(to_city)" "the liaisons' folder after a missing variable"
 run_flow 64 env START='not a time' "$ROOT/pipelines/bz-out/run.sh"
+run_flow 78 env -u DB_URL START='2020-05-06 10:00' END='2020-05-06 11:00' "$ROOT/pipelines/bz-out/run.sh"
+assert_eq "bz-out: error: missing variables: DB_URL (see pipelines/bz-out/env.example)" \
+    "$(tail -n 1 "$ERR")" "a missing DB_URL, with data/demo.sqlite in the repository"
+assert_eq "" "$(to_city)" "the liaisons' folder without DB_URL"
 
 # --- an empty window: nothing written or sent, exit 0
 run_flow 0 env START='2020-05-06 20:00' END='2020-05-06 21:00' "$ROOT/pipelines/bz-out/run.sh"

@@ -29,11 +29,11 @@ pub struct Flow {
     pub cron: &'static str,
 }
 
-/// Shared by the flows that read the demo or scheduling database.
+/// Shared by the flows that read the scheduling database.
 const DB: [Var; 2] = [
     Var {
         name: "DB_URL",
-        meaning: "Optional. The scheduling database: sqlite:FILE, mysql://USER@HOST:PORT/DB or postgres://USER@HOST:PORT/DB, without the password. Default sqlite:data/demo.sqlite (make demo-db).",
+        meaning: "The scheduling database: sqlite:FILE, mysql://USER@HOST:PORT/DB or postgres://USER@HOST:PORT/DB, without the password. Required, with no default: only make demo's own env file names the demo database (data/demo.sqlite), so a production env file without it stops with 78 before anything is read or sent.",
     },
     Var {
         name: "DB_PASSWORD",
