@@ -13,14 +13,13 @@
 . "$(dirname "$0")/../lib.sh"
 
 flow_init eod "${1:-${DATE:-}}"
-vars=(PRINT_SFTP_HOST PRINT_SFTP_USERNAME
+vars=(DB_URL PRINT_SFTP_HOST PRINT_SFTP_USERNAME
     HEALTH_NETWORK_SMTP_URL HEALTH_NETWORK_USER_NAME HEALTH_NETWORK_USER_PWD
     HEALTH_NETWORK_MAIL_FROM HEALTH_NETWORK_MAIL_TO
     BOX_CONFIG BOX_EOD_PARENT BOX_EOD_TRANSPORTATION)
 [ -n "${PRINT_SFTP_PASSWORD:-}${PRINT_SFTP_IDENTITY:-}" ] || vars+=(PRINT_SFTP_PASSWORD)
 require_env "${vars[@]}"
 
-DB_URL=${DB_URL:-sqlite:$FLOW_HOME/data/demo.sqlite}
 day_after=$(date -d "$RUN_DATE + 1 day" +%F)
 box_day=$(date -d "$RUN_DATE" +%m-%d-%Y)
 out=$DATA_DIR/$RUN_DATE
@@ -101,7 +100,7 @@ mailed_before() {
     sha=$(sha256sum "$master" | cut -d' ' -f1) || die 74 "cannot read $master"
     # shellcheck disable=SC2016  # $sha is jq's
     json-map -r --arg sha "$sha" \
-        'select(.tool == "smtp-send" and (.dry | not) and any(.attachments[]?; .sha256 == $sha)) | "mailed"' "$AUDIT" \
+        'select(.tool == "smtp-send" and (.dry_run | not) and any(.attachments[]?; .sha256 == $sha)) | "mailed"' "$AUDIT" \
         || die "$?" "cannot read the audit log $AUDIT to tell whether the master file was mailed; mend or move it, then run again"
 }
 

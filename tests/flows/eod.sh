@@ -56,6 +56,13 @@ assert_no_file "$DATA_DIR/$day/patient_appointments_master.csv"
 run_flow 78 env -u PRINT_SFTP_IDENTITY "$ROOT/pipelines/eod/run.sh" "$day"
 assert_contains "$ERR" "missing variables: PRINT_SFTP_PASSWORD (see"
 run_flow 64 "$ROOT/pipelines/eod/run.sh" 2020-13-01
+# No DB_URL: 78 naming it, though make demo left data/demo.sqlite in the
+# repository (the demo database is never a default).
+[ -s "$ROOT/data/demo.sqlite" ] || fail "data/demo.sqlite is missing: make flows builds it first"
+run_flow 78 env -u DB_URL "$ROOT/pipelines/eod/run.sh" "$day"
+assert_eq "eod: error: missing variables: DB_URL (see pipelines/eod/env.example)" \
+    "$(tail -n 1 "$ERR")" "a missing DB_URL"
+assert_no_file "$DATA_DIR/$day/patient_appointments_master.csv"
 
 # --- a column the database lost: exit 65 naming it, no file written, nothing sent
 cp "$T/demo.sqlite" "$T/lost.sqlite"
@@ -207,6 +214,14 @@ assert_eq 1 "$(sb_state box | jq '[.folders[] | select(.name == "05-07-2020")] |
 assert_eq "unchanged unchanged unchanged unchanged" \
     "$(jq -r 'select(.tool == "box-put") | .fields.action' "$audit" | tail -n 4 | paste -sd' ')" "box-put receipts of the rerun"
 
+# --- a dry-run mail receipt is no delivery: with only that one in the audit log, the master file is mailed
+jq -c 'if .tool == "smtp-send" then .dry_run = true else . end' "$audit" >"$T/audit.dry"
+cat "$T/audit.dry" >"$audit"
+run_flow 0 "$ROOT/pipelines/eod/run.sh" "$day"
+assert_not_contains "$ERR" "not mailed again"
+mails >"$T/mails"
+assert_lines 2 "$T/mails" "mails after a rerun whose audit log held only a dry-run mail"
+
 # --- a rerun after the data changed: new SFTP files, a new Box version of each changed file, a new mail
 sqlite3 "$T/demo.sqlite" "UPDATE patients SET first_name = 'Renamed' WHERE id = (SELECT patient_id FROM appointments WHERE start_datetime >= '$day' ORDER BY start_datetime, id LIMIT 1)"
 run_flow 0 "$ROOT/pipelines/eod/run.sh" "$day"
@@ -219,7 +234,7 @@ patients_form_print.csv $(sha1 "$form") 2" "$(box_files 05-07-2020 100002)" "new
 assert_eq "patients_form_print_$day.csv $(sha1 "$form") 2" \
     "$(sb_state box | jq -r '.files[] | select(.parent == "100003") | "\(.name) \(.sha1) \(.version_count)"')" "Box transportation, new version"
 mails >"$T/mails"
-assert_lines 2 "$T/mails" "mails after a changed rerun"
+assert_lines 3 "$T/mails" "mails after a changed rerun"
 
 # --- a Box outage: exit 75 after the retries, no Box receipt in the audit log
 sb_fault '{"path":"/box/*","status":503,"count":1000}'
@@ -252,7 +267,7 @@ run_flow 65 "$ROOT/pipelines/eod/run.sh" 2020-05-08
 assert_contains "$ERR" "cannot read the audit log $audit8"
 assert_eq 0 "$(sb_received box | jq length)" "Box requests with an unreadable audit log"
 mails >"$T/mails"
-assert_eq 4 "$(grep -c . "$T/mails")" "mails with an unreadable audit log (as many as before)"
+assert_eq 5 "$(grep -c . "$T/mails")" "mails with an unreadable audit log (as many as before)"
 
 # --- receipts that cannot be appended to the audit log (a full disk): exit 74
 # once every delivery ended, the receipts kept in the folder the error names

@@ -31,6 +31,15 @@ pdf "$pickbox/req-0002.pdf" 2
 pdf "$pickbox/req 0003, copy.pdf" 3
 printf 'not a pdf\n' >"$pickbox/notes.txt"
 
+# --- commit.jq: a dry-run box-put receipt commits nothing, a delivery its record
+commit() { printf '%s\n' "$@" | "$PHTOOLS_BIN/json-map" -s -f "$ROOT/pipelines/printer-pdfs/commit.jq"; }
+todo='{"_key":"req-9.pdf","_hash":"h9","name":"req-9.pdf","sha256":"s9"}'
+assert_eq "" "$(commit "$todo" '{"tool":"box-put","name":"req-9.pdf","sha256":"s9","remote_id":"7","dry_run":true}')" \
+    "the result of a dry-run receipt"
+assert_eq '{"_key":"req-9.pdf","_hash":"h9","_remote_id":"7","ok":true}' \
+    "$(commit "$todo" '{"tool":"box-put","name":"req-9.pdf","sha256":"s9","remote_id":"7","dry_run":false}')" \
+    "the result of a delivery"
+
 # --- missing variables: 78, nothing sent
 run_flow 78 env -u BOX_CONFIG -u BOX_PRINTER_PDFS_PARENT "$ROOT/pipelines/printer-pdfs/run.sh" "$day"
 assert_eq "printer-pdfs: error: missing variables: BOX_CONFIG, BOX_PRINTER_PDFS_PARENT (see pipelines/printer-pdfs/env.example)" \
