@@ -19,7 +19,12 @@
 # assert_lines N FILE [WHAT]    (number of lines)
 # pass WHAT / fail WHAT         count a check by hand
 # demo_db                       a copy of data/demo.sqlite (built when missing)
-#                               as $T/demo.sqlite, and DB_URL exported for it
+#                               as $T/demo.sqlite, and DB_URL exported for it;
+#                               its patients' values become PHI sentinels
+# phi_sentinels DB              the patients' emails, phones, addresses and ids
+#                               of the SQLite file DB: from then on run_flow
+#                               fails a run whose stderr shows one, and
+#                               test_done a log or audit file that does
 # kill_flow_at N COUNT CMD...   start CMD in a session of its own, wait (10 s at
 #                               most) until the shell command COUNT prints N or
 #                               more, check it printed N, SIGTERM the session's
@@ -94,6 +99,29 @@ run_flow() {
         fail "exit $got, want $want: $*"
         sed 's/^/    | /' "$T/err" >&2
     fi
+    assert_no_phi "$T/err"
+}
+
+phi_sentinels() {
+    sqlite3 "$1" "SELECT email FROM patients UNION SELECT mobile_number FROM patients
+        UNION SELECT address FROM patients UNION SELECT patient_id FROM patients
+        UNION SELECT email FROM rc_patients UNION SELECT cell_phone FROM rc_patients
+        UNION SELECT address FROM rc_patients" | grep . >"$T/phi" \
+        || { fail "no PHI sentinels in $1"; return; }
+}
+
+# A check, when phi_sentinels was called, that none of FILE... shows a patient's value.
+assert_no_phi() {
+    local file
+    [ -s "$T/phi" ] || return 0
+    for file in "$@"; do
+        [ -f "$file" ] || continue
+        if grep -qF -f "$T/phi" "$file"; then
+            fail "$file shows a patient's value (line $(grep -nF -f "$T/phi" "$file" | head -n 1 | cut -d: -f1))"
+        else
+            pass
+        fi
+    done
 }
 
 assert_eq() {
@@ -135,6 +163,7 @@ demo_db() {
         "$ROOT/pipelines/demo-db/build.sh" "$T/demo.sqlite"
     fi
     export DB_URL=sqlite:$T/demo.sqlite
+    phi_sentinels "$T/demo.sqlite"
 }
 
 kill_flow_at() {
@@ -153,6 +182,7 @@ kill_flow_at() {
 }
 
 test_done() {
+    assert_no_phi "$LOG_DIR"/*.log "$LOG_DIR"/*.jsonl
     if [ "$_failures" -eq 0 ]; then
         echo "$TEST_NAME: ok, $_checks checks" >&2
         exit 0

@@ -12,6 +12,7 @@ flow=$ROOT/pipelines/reqcheck/run.sh
 db=$T/reqcheck.sqlite
 cp "$ROOT/data/demo.sqlite" "$db"
 chmod 600 "$db"
+phi_sentinels "$db"
 export DATABASE_URL=sqlite:$db
 export REQCHECK_URL=$TEST_SANDBOX_URL/reqcheck REQCHECK_USER=reqcheck REQCHECK_PASSWORD=reqcheck-secret
 export REQCHECK_CA_FILE=$TEST_SANDBOX_CA REQCHECK_BATCH=75
