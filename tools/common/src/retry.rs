@@ -1,7 +1,7 @@
 //! Retrying temporary failures: exponential backoff with full jitter,
 //! bounded by a number of retries and by a total time.
 //!
-//! Sinks decide what is temporary (a refused connection, a timeout, a 5xx,
+//! Sinks decide what is temporary (a refused connection, a timeout, a 503,
 //! an SMTP 4xx); this module decides when to try again and when to stop.
 
 use std::time::{Duration, Instant};

@@ -494,6 +494,35 @@ fn a_404_is_69_after_one_request() {
     assert_eq!(gets[0].status, 404);
 }
 
+/// What a status comes to end to end: the exit code, and how many requests
+/// the server saw with --retries 2 (three for a temporary status, one else).
+#[test]
+fn each_status_gives_its_exit_code_and_only_temporary_ones_are_retried() {
+    for (status, code, requests) in [
+        (408, 75, 3),
+        (425, 75, 3),
+        (429, 75, 3),
+        (500, 75, 3),
+        (503, 75, 3),
+        (507, 75, 3),
+        (501, 69, 1),
+        (505, 69, 1),
+        (508, 69, 1),
+        (404, 69, 1),
+        (511, 77, 1),
+    ] {
+        let server = Local::start(move |_, _| (status, vec![], String::new()));
+        let url = format!("{}/cases", server.base);
+        let run = fails(&[&url, "--retries", "2", "--retry-delay", "1"], &[], code);
+        assert!(
+            run.stderr.contains(&status.to_string()),
+            "{status}: {}",
+            run.stderr
+        );
+        assert_eq!(server.targets().len(), requests, "{status}: {}", run.stderr);
+    }
+}
+
 #[test]
 fn an_unknown_ca_is_77_and_nothing_is_sent() {
     let primero = Primero::start();

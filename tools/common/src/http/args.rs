@@ -160,7 +160,8 @@ pub struct TransportArgs {
           value_parser = clap::value_parser!(u64).range(1..), help_heading = "HTTP")]
     pub timeout: u64,
 
-    /// Retry a connection failure, a timeout, 408, 429 or 5xx up to N times,
+    /// Retry a connection failure, a timeout, or a temporary status (408,
+    /// 425, 429, 5xx but 501, 505, 506, 508, 510 and 511) up to N times,
     /// with exponential backoff and jitter, honouring Retry-After.
     #[arg(long, value_name = "N", default_value_t = 3, help_heading = "HTTP")]
     pub retries: u32,

@@ -75,6 +75,10 @@ pub const PROXY: (&str, &str) = (
     "An HTTP proxy for every request, as http://[USER:PASSWORD@]HOST:PORT: the first of ALL_PROXY, HTTPS_PROXY and HTTP_PROXY that is set (or the same names in lower case). HTTPS goes through it with CONNECT, so the certificate checked is still the server's. NO_PROXY (or no_proxy) lists the hosts, domain suffixes and addresses to reach directly, comma-separated.",
 );
 
+/// A DESCRIPTION paragraph of every tool on the shared client: what an
+/// answer's status comes to, by RFC 9110 and the RFCs that added statuses.
+pub const STATUSES: &str = "Statuses. A 2xx answer is a success. The answers that say the same request may succeed later are retried (--retries, --retry-delay, --max-time, honouring Retry-After), then exit 75: 408 Request Timeout, 425 Too Early, 429 Too Many Requests, 500, 502, 503, 504, 507 Insufficient Storage, and any 5xx without a meaning of its own. 401, 403, 407 and 511 Network Authentication Required are exit 77, not retried. The answers that the same request will get again are exit 69, not retried: 501 Not Implemented, 505 HTTP Version Not Supported, 506, 508 Loop Detected, 510, every other 4xx, and a 3xx that is not followed.";
+
 /// The exit codes of a tool built on the shared client, for
 /// `ToolDoc::exit_codes`: bad flags, bad input, an unreadable file, a
 /// refusal by the server, a local read or write failure, a temporary failure

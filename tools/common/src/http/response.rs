@@ -63,8 +63,8 @@ impl Response {
             .and_then(|v| parse_retry_after(v, SystemTime::now()))
     }
 
-    /// What the status means, as an error with its exit code: None for
-    /// 2xx; 401 and 403 are 77; 408, 429 and 5xx 75; other statuses 69.
+    /// What the status means, as an error with its exit code (see
+    /// [`status_exit`]): None for 2xx.
     pub fn error(&self) -> Option<Error> {
         let exit = status_exit(self.status)?;
         let mut message = format!("{}: HTTP {}", self.at(), status_text(self.status));
@@ -175,19 +175,37 @@ impl Read for StreamedResponse {
     }
 }
 
-/// The exit code a status maps to (None for 2xx).
+/// The exit code a status maps to (None for 2xx), by what RFC 9110
+/// section 15 (and the RFCs that added statuses) says another try would do.
 pub fn status_exit(status: u16) -> Option<Exit> {
     match status {
         200..=299 => None,
-        401 | 403 => Some(Exit::NoPerm),
-        408 | 429 | 500..=599 => Some(Exit::TempFail),
+        // The credentials were refused or allow no more: 401, 403, 407
+        // (RFC 9110 15.5.2, 15.5.4, 15.5.8); the network itself wants a
+        // login first: 511 (RFC 6585 6).
+        401 | 403 | 407 | 511 => Some(Exit::NoPerm),
+        // The same request may succeed later: 408 (RFC 9110 15.5.9), 425
+        // (RFC 8470 5.2), 429 (RFC 6585 4), 507 ("considered to be
+        // temporary", RFC 4918 11.5).
+        408 | 425 | 429 | 507 => Some(Exit::TempFail),
+        // The server cannot do this request, now or later: 501 and 505
+        // (RFC 9110 15.6.2, 15.6.6), 506 (RFC 2295 8.1), 508 (RFC 5842
+        // 7.2), 510 (RFC 2774 7).
+        501 | 505 | 506 | 508 | 510 => Some(Exit::Unavailable),
+        // The server failed or is busy: 500, 502, 503, 504 (RFC 9110
+        // 15.6.1, 15.6.3 to 15.6.5), and an unknown 5xx, which a client
+        // treats as 500 (RFC 9110 15).
+        500..=599 => Some(Exit::TempFail),
+        // Every other 4xx (RFC 9110 15.5; an unknown one is read as 400),
+        // and a 1xx or 3xx that ends an exchange.
         _ => Some(Exit::Unavailable),
     }
 }
 
-/// Whether a status is worth another attempt.
+/// Whether a status is worth another attempt: those that [`status_exit`]
+/// calls temporary.
 pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 429 | 500..=599)
+    status_exit(status) == Some(Exit::TempFail)
 }
 
 pub(super) fn status_text(status: u16) -> String {
@@ -289,19 +307,92 @@ mod tests {
         assert_eq!(parse_retry_after("-1", now), None);
     }
 
+    /// Every status the RFCs define, and the unknown ones of each class:
+    /// its exit code, and whether it is retried (exactly the 75s).
     #[test]
-    fn statuses_map_to_exit_codes() {
-        assert_eq!(status_exit(201), None);
-        assert_eq!(status_exit(401), Some(Exit::NoPerm));
-        assert_eq!(status_exit(403), Some(Exit::NoPerm));
-        assert_eq!(status_exit(400), Some(Exit::Unavailable));
-        assert_eq!(status_exit(409), Some(Exit::Unavailable));
-        assert_eq!(status_exit(422), Some(Exit::Unavailable));
-        for s in [408, 429, 500, 502, 503] {
-            assert_eq!(status_exit(s), Some(Exit::TempFail), "{s}");
-            assert!(is_retryable_status(s));
+    fn statuses_map_to_exit_codes_by_rfc() {
+        const DONE: Option<Exit> = None;
+        const REFUSED: Option<Exit> = Some(Exit::Unavailable);
+        const TEMPORARY: Option<Exit> = Some(Exit::TempFail);
+        const NOT_ALLOWED: Option<Exit> = Some(Exit::NoPerm);
+        let table = [
+            // 2xx, success (RFC 9110 15.3), an unknown one included.
+            (200, DONE),
+            (201, DONE),
+            (202, DONE),
+            (204, DONE),
+            (206, DONE),
+            (299, DONE),
+            // A 3xx that ends an exchange: not a GET, or too many (RFC 9110 15.4).
+            (301, REFUSED),
+            (302, REFUSED),
+            (303, REFUSED),
+            (304, REFUSED),
+            (307, REFUSED),
+            (308, REFUSED),
+            // 4xx, the request is wrong: sending it again changes nothing (RFC 9110 15.5).
+            (400, REFUSED),
+            (402, REFUSED),
+            (404, REFUSED),
+            (405, REFUSED),
+            (406, REFUSED),
+            (409, REFUSED),
+            (410, REFUSED),
+            (411, REFUSED),
+            (412, REFUSED),
+            (413, REFUSED),
+            (414, REFUSED),
+            (415, REFUSED),
+            (416, REFUSED),
+            (417, REFUSED),
+            (421, REFUSED),
+            (422, REFUSED),
+            (426, REFUSED),
+            (428, REFUSED),
+            (431, REFUSED),
+            (451, REFUSED),
+            (499, REFUSED),
+            // Credentials refused (RFC 9110 15.5.2, 15.5.4, 15.5.8).
+            (401, NOT_ALLOWED),
+            (403, NOT_ALLOWED),
+            (407, NOT_ALLOWED),
+            // The server timed the request out; the client may repeat it (RFC 9110 15.5.9).
+            (408, TEMPORARY),
+            // Too early: the client can retry (RFC 8470 5.2).
+            (425, TEMPORARY),
+            // Too many requests, with a Retry-After (RFC 6585 4).
+            (429, TEMPORARY),
+            // 5xx, the server failed or is busy (RFC 9110 15.6.1, 15.6.3 to 15.6.5).
+            (500, TEMPORARY),
+            (502, TEMPORARY),
+            (503, TEMPORARY),
+            (504, TEMPORARY),
+            // Insufficient storage, "considered to be temporary" (RFC 4918 11.5).
+            (507, TEMPORARY),
+            // An unknown 5xx is read as 500 (RFC 9110 15).
+            (509, TEMPORARY),
+            (520, TEMPORARY),
+            (599, TEMPORARY),
+            // The server cannot do this request, now or later.
+            (501, REFUSED), // RFC 9110 15.6.2, Not Implemented
+            (505, REFUSED), // RFC 9110 15.6.6, HTTP Version Not Supported
+            (506, REFUSED), // RFC 2295 8.1, Variant Also Negotiates
+            (508, REFUSED), // RFC 5842 7.2, Loop Detected
+            (510, REFUSED), // RFC 2774 7, Not Extended
+            // The network wants a login before it lets anything through (RFC 6585 6).
+            (511, NOT_ALLOWED),
+            // Outside the classes RFC 9110 defines.
+            (100, REFUSED),
+            (600, REFUSED),
+        ];
+        for (status, exit) in table {
+            assert_eq!(status_exit(status), exit, "{status}");
+            assert_eq!(
+                is_retryable_status(status),
+                exit == TEMPORARY,
+                "{status} retried"
+            );
         }
-        assert!(!is_retryable_status(404));
     }
 
     #[test]
