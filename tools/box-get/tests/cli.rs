@@ -762,3 +762,34 @@ fn flag_mistakes_are_caught_before_anything_is_sent() {
     assert!(env.sb.received("box").is_empty());
     assert!(!env.path("x").exists() && !env.path("d").exists());
 }
+
+#[test]
+fn names_up_to_the_file_system_limit_are_downloaded() {
+    let env = BoxEnv::start();
+    let names = [
+        format!("{}.csv", "a".repeat(236)),
+        format!("{}.csv", "é".repeat(125)),
+    ];
+    for name in &names {
+        assert!(name.len() >= 240 && name.len() <= 255, "{}", name.len());
+        env.sb
+            .box_add_file(FROM_CITY, name, name.as_bytes())
+            .unwrap();
+    }
+    let run = env.download_to_inbox("*.csv");
+    let mut received: Vec<String> = run
+        .values()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    received.sort();
+    let mut want = names_in(&env.path("inbox"));
+    want.sort();
+    assert_eq!(received, want, "one receipt per file, no temp file left");
+    for name in &names {
+        assert_eq!(
+            std::fs::read(env.path("inbox").join(name)).unwrap(),
+            name.as_bytes()
+        );
+    }
+}
