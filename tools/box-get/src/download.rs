@@ -23,6 +23,8 @@ pub fn run(client: &BoxClient, options: &Options, dir: &Path) -> Result<()> {
         entry::check_local_name(&file.name, &file.id)?;
     }
     create_dir(dir)?;
+    // Also when nothing is to be downloaded: a rerun after a kill cleans up.
+    common::io::remove_stale_temp_files(dir);
     let target = list::source_name(options);
     let mut out = std::io::stdout().lock();
     let (mut done, mut bytes) = (0u64, 0u64);
