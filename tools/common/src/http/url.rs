@@ -114,8 +114,13 @@ pub fn resolve(base: &str, location: &str) -> String {
 }
 
 /// Percent-encode a value for one path segment: everything but the
-/// unreserved characters (RFC 3986), so a `/` in a value cannot change the path.
+/// unreserved characters (RFC 3986), so a `/` in a value cannot change the
+/// path; and the dots of a value made only of dots, so that `.` and `..`
+/// cannot become dot segments, which servers resolve to the path above.
 pub fn encode_path_segment(value: &str) -> String {
+    if !value.is_empty() && value.bytes().all(|b| b == b'.') {
+        return "%2E".repeat(value.len());
+    }
     encode(value, |b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
@@ -224,5 +229,9 @@ mod tests {
             "2023-08-24%2000%3A00%3A00"
         );
         assert_eq!(encode_path_segment("Kh-Ab_9.~"), "Kh-Ab_9.~");
+        for (dots, encoded) in [(".", "%2E"), ("..", "%2E%2E"), ("...", "%2E%2E%2E")] {
+            assert_eq!(encode_path_segment(dots), encoded);
+        }
+        assert_eq!(encode_path_segment("a..b"), "a..b");
     }
 }
