@@ -37,6 +37,10 @@ pub struct Receipt {
     /// --receipt-field): ids and statuses, never record content.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// What could not be taken from the answer of a request the remote
+    /// accepted (http-post --id-from, --receipt-field); never a value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extract_error: Option<String>,
 }
 
 /// A file inside a delivered item (a mail's attachment): name, size, hash.

@@ -51,6 +51,11 @@ pub struct RecordResult {
     /// error class, a column name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What could not be taken from the answer of a record the remote
+    /// accepted (http-post --id-from). The record stays delivered: `ok` is
+    /// true and index-diff commits it; never a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extract_error: Option<String>,
     /// A dry run's result: what would have happened, with nothing written.
     /// Never counts as delivered, whatever `ok` says.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -142,7 +147,7 @@ impl RecordResult {
             Some(_) => return Err("\"ok\" is not true or false".into()),
         }
         serde_json::from_value(Value::Object(map)).map_err(|_| {
-            "a field has the wrong type (_op, _hash, _remote_id and remote_id are strings or null, status a whole number, error a string, dry_run true or false)"
+            "a field has the wrong type (_op, _hash, _remote_id and remote_id are strings or null, status a whole number, error and extract_error strings, dry_run true or false)"
                 .to_string()
         })
     }
@@ -235,6 +240,31 @@ mod tests {
         }
         let ok = RecordResult::parse(br#"{"_key":"k","ok":true,"remote_id":7,"extra":1}"#);
         assert_eq!(ok.map(|r| r.remote_id), Ok(Some("7".to_string())));
+    }
+
+    #[test]
+    fn an_extract_error_leaves_the_record_delivered() {
+        let rec = record(json!({"_key": "k1", "_remote_id": "7"}));
+        let accepted = RecordResult {
+            extract_error: Some("--id-from: no id in the answer".into()),
+            ..RecordResult::for_record(&rec, true).with_status(201)
+        };
+        let mut out = Vec::new();
+        assert!(accepted.write_to(&mut out).is_ok());
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.contains(
+                r#""ok":true,"status":201,"extract_error":"--id-from: no id in the answer""#
+            ),
+            "{text}"
+        );
+        let back = RecordResult::parse(&out);
+        assert_eq!(back.as_ref().map(RecordResult::delivered), Ok(true));
+        assert_eq!(
+            back.as_ref().map(|r| r.effective_remote_id()),
+            Ok(Some("7"))
+        );
+        assert_eq!(back, Ok(accepted));
     }
 
     #[test]

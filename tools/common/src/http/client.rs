@@ -191,13 +191,9 @@ impl Client {
                     .split('&')
                     .map(|pair| pair.split('=').next().unwrap_or(pair))
                     .collect();
-                format!(
-                    "{}?{}",
-                    url::shown(&request.url),
-                    names.join("=...&") + "=..."
-                )
+                format!("{}?{}", request.shown(), names.join("=...&") + "=...")
             }
-            None => url::shown(&request.url),
+            None => request.shown(),
         };
         let body = match &request.body {
             Some(body) => format!("{} bytes", body.len()),

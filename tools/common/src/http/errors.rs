@@ -1,12 +1,13 @@
 //! Failures without an answer (TLS, the network), in a few words.
 
-use super::{Method, url};
+use super::Method;
 use crate::error::{Error, Exit};
 use std::time::Duration;
 
 /// A failure without an answer: TLS is 77, the network 75 (retried).
-pub(super) fn transport_error(method: Method, url: &str, e: ureq::Error) -> Error {
-    let at = format!("{method} {}", url::shown(url));
+/// `shown` is the URL as messages show it ([`super::Request::shown`]).
+pub(super) fn transport_error(method: Method, shown: &str, e: ureq::Error) -> Error {
+    let at = format!("{method} {shown}");
     if let Some(tls) = rustls_error(&e) {
         return Error::new(
             Exit::NoPerm,

@@ -97,6 +97,9 @@ pub struct Request {
     /// This request's time limit in all, instead of --timeout (a large
     /// upload); --timeout then bounds connecting and each read and write.
     pub timeout: Option<Duration>,
+    /// How messages show the URL when it holds record values: its
+    /// template, `{field}` in place of each value (see [`Request::shown_as`]).
+    pub shown_url: Option<String>,
 }
 
 impl Request {
@@ -107,6 +110,7 @@ impl Request {
             headers: Vec::new(),
             body: None,
             timeout: None,
+            shown_url: None,
         }
     }
 
@@ -131,6 +135,20 @@ impl Request {
         request
     }
 
+    /// Show the URL in messages, and in the answer's, as `template` (the
+    /// template the URL was made from, its values hidden), without its query.
+    pub fn shown_as(mut self, template: &str) -> Request {
+        self.shown_url = Some(url::shown(template));
+        self
+    }
+
+    /// The URL as messages show it: no query string, no record value.
+    pub fn shown(&self) -> String {
+        self.shown_url
+            .clone()
+            .unwrap_or_else(|| url::shown(&self.url))
+    }
+
     /// Add a header.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Request {
         self.headers.push((name.into(), value.into()));
@@ -142,7 +160,7 @@ impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
             .field("method", &self.method)
-            .field("url", &url::shown(&self.url))
+            .field("url", &self.shown())
             .field("headers", &redacted(&self.headers))
             .field("body_bytes", &self.body.as_ref().map(Vec::len))
             .field("timeout", &self.timeout)

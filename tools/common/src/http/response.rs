@@ -18,6 +18,8 @@ pub struct Response {
     pub method: Method,
     /// The URL that answered (after GET redirects).
     pub url: String,
+    /// How messages show the URL: the request's [`super::Request::shown`].
+    pub(super) shown_url: Option<String>,
     pub(super) show_values: bool,
 }
 
@@ -25,7 +27,7 @@ impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")
             .field("status", &self.status)
-            .field("url", &url::shown(&self.url))
+            .field("url", &self.shown_url())
             .field("headers", &redacted(&self.headers))
             .field("body_bytes", &self.body.len())
             .finish()
@@ -85,9 +87,16 @@ impl Response {
         }
     }
 
-    /// "METHOD URL" for messages, without query string or user info.
+    /// "METHOD URL" for messages, without query string, user info or
+    /// record values.
     pub fn at(&self) -> String {
-        format!("{} {}", self.method, url::shown(&self.url))
+        format!("{} {}", self.method, self.shown_url())
+    }
+
+    fn shown_url(&self) -> String {
+        self.shown_url
+            .clone()
+            .unwrap_or_else(|| url::shown(&self.url))
     }
 }
 
@@ -164,6 +173,7 @@ impl StreamedResponse {
             body,
             method: self.method,
             url: self.url,
+            shown_url: None,
             show_values: false,
         }
     }

@@ -168,13 +168,14 @@ impl Client {
                 .with_config()
                 .limit(self.max_response_bytes)
                 .read_to_vec()
-                .map_err(|e| transport_error(request.method, &url, e))?;
+                .map_err(|e| transport_error(request.method, &shown_at(request, &url), e))?;
             let response = Response {
                 status,
                 headers,
                 body,
                 method: request.method,
                 url: url.clone(),
+                shown_url: request.shown_url.clone(),
                 show_values: self.show_values,
             };
             let location = response.header("location").map(str::to_string);
@@ -194,7 +195,7 @@ impl Client {
         Err(Error::unavailable(format!(
             "{} {}: more than {MAX_REDIRECTS} redirects",
             request.method,
-            url::shown(&request.url)
+            request.shown()
         )))
     }
 
@@ -271,14 +272,14 @@ impl Client {
                 .map(|r| self.run(r, request.timeout)),
             None => builder.body(()).map(|r| self.run(r, request.timeout)),
         };
+        let shown = shown_at(request, url);
         let result = result.map_err(|_| {
             Error::usage(format!(
-                "{} {}: not a valid request (URL or header)",
-                request.method,
-                url::shown(url)
+                "{} {shown}: not a valid request (URL or header)",
+                request.method
             ))
         })?;
-        result.map_err(|e| transport_error(request.method, url, e))
+        result.map_err(|e| transport_error(request.method, &shown, e))
     }
 
     fn run<S: ureq::AsSendBody>(
@@ -304,6 +305,12 @@ impl Client {
             None => self.agent.run(request),
         }
     }
+}
+
+/// `url` (the request's, or where a redirect led) as messages show it: the
+/// request's template when its URL holds record values.
+fn shown_at(request: &Request, url: &str) -> String {
+    request.shown_url.clone().unwrap_or_else(|| url::shown(url))
 }
 
 /// The body time of a streamed answer without --max-time.
