@@ -1,6 +1,6 @@
 //! Flags, validated into [`Options`] before anything is read or sent.
 
-use crate::template::Template;
+use crate::template::{Template, check_file_name};
 use clap::{ArgMatches, Parser, ValueEnum};
 use common::http::{HttpArgs, Method};
 use common::jq::Filter;
@@ -305,10 +305,14 @@ impl Options {
                     Some(t) => t.clone(),
                     None => default_response_name(name),
                 };
+                let request = Template::parse("--save-name", name)?;
+                let response = Template::parse("--save-response-name", &response_name)?;
+                check_file_name("--save-name", &request)?;
+                check_file_name("--save-response-name", &response)?;
                 Some(Save {
                     dir: dir.clone(),
-                    request: Template::parse("--save-name", name)?,
-                    response: Template::parse("--save-response-name", &response_name)?,
+                    request,
+                    response,
                 })
             }
             _ => None,

@@ -5,7 +5,7 @@
 use crate::TOOL;
 use crate::args::{Follow, Options, Save, Upsert};
 use crate::follow;
-use crate::template::{Missing, Template, field_text, file_name_safe};
+use crate::template::{Missing, Template, field_text, file_name_safe, fitting_file_name};
 use common::http::url::encode_path_segment;
 use common::http::{Attempt, Client, Method, Request, Response};
 use common::io::{open_input, write_atomic};
@@ -45,6 +45,8 @@ struct Current<'a> {
     n: u64,
     line: u64,
     date: &'a str,
+    /// --show-values: messages show the URLs made from the record.
+    show_values: bool,
 }
 
 impl Current<'_> {
@@ -67,10 +69,21 @@ impl Current<'_> {
             .map_err(|Missing(field)| missing(what, &field))
     }
 
+    /// `request`, to a URL made from `template`, shown in messages as the
+    /// template (its values hidden) unless --show-values.
+    fn shown_as_template(&self, request: Request, template: &Template) -> Request {
+        if self.show_values {
+            request
+        } else {
+            request.shown_as(&template.text())
+        }
+    }
+
     fn file_name(&self, template: &Template, what: &str) -> Result<String> {
-        template
+        let name = template
             .render(|name| self.value(name), file_name_safe)
-            .map_err(|Missing(field)| missing(what, &field))
+            .map_err(|Missing(field)| missing(what, &field))?;
+        fitting_file_name(name, what, template)
     }
 }
 
@@ -81,10 +94,16 @@ fn missing(what: &str, field: &str) -> Error {
 }
 
 /// What became of one record.
+#[derive(Default)]
 struct Outcome {
     result: RecordResult,
     /// Why it failed (None when ok or skipped), with its exit class.
     error: Option<Error>,
+    /// What could not be taken from the answer of an accepted record.
+    extract_error: Option<Error>,
+    /// A failure of the run after the record was accepted (saving its
+    /// answer): the record's result line is written, then the run stops.
+    stop: Option<Error>,
     skipped: bool,
 }
 
@@ -96,6 +115,9 @@ struct Tally {
     skipped: u64,
     worst: Option<Error>,
     first: Option<String>,
+    /// Records accepted without the id --id-from takes.
+    without_id: u64,
+    first_without_id: Option<String>,
 }
 
 impl Tally {
@@ -112,6 +134,54 @@ impl Tally {
             self.worst = Some(error);
         }
     }
+
+    /// An accepted record whose id could not be taken: warned at once, and
+    /// a data error (65) at the end unless a worse failure came.
+    fn without_id(&mut self, at: &str, error: &Error) {
+        common::cli::warn(
+            TOOL,
+            format!(
+                "{at}: accepted, without its id: {}; its result line has extract_error",
+                error.message()
+            ),
+        );
+        self.without_id += 1;
+        self.first_without_id.get_or_insert_with(|| at.to_string());
+    }
+
+    /// The run's error, if a record failed or came without its id.
+    fn into_error(self, fail_fast: bool) -> Option<Error> {
+        let without_id = (self.without_id > 0).then(|| {
+            format!(
+                "{} accepted without the id --id-from takes (extract_error in the result line; do not send again); the first: {}",
+                records(self.without_id),
+                self.first_without_id.unwrap_or_default()
+            )
+        });
+        let Some(worst) = self.worst else {
+            return without_id.map(Error::data);
+        };
+        let stopped = if fail_fast {
+            ", stopped (--fail-fast)"
+        } else {
+            ""
+        };
+        let also = without_id.map(|w| format!("; {w}")).unwrap_or_default();
+        Some(Error::new(
+            worst.exit(),
+            format!(
+                "{} of {} failed{stopped}; the first: {}{also}",
+                self.failed,
+                records(self.records),
+                self.first.unwrap_or_default()
+            ),
+        ))
+    }
+}
+
+/// "1 record", "2 records".
+fn records(n: u64) -> String {
+    format!("{n} record{}", if n == 1 { "" } else { "s" })
 }
 
 pub fn run(options: &Options, client: &Client) -> Result<()> {
@@ -122,7 +192,7 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
         client.check_url(&upsert.update_url.sample())?;
     }
     if let Some(save) = &options.save {
-        std::fs::create_dir_all(&save.dir)
+        common::io::create_private_dir(&save.dir)
             .map_err(|e| Error::write(format!("creating --save-dir {}", save.dir.display()), e))?;
     }
     if !args.dry_run {
@@ -153,6 +223,7 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
             n,
             line,
             date: &date,
+            show_values: client.show_values(),
         };
         let outcome = match handle(options, client, &current) {
             Ok(outcome) => outcome,
@@ -166,12 +237,20 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
             .write_to(&mut out)
             .and_then(|()| out.flush())
             .map_err(|e| Error::write("writing a result to <stdout>", e))?;
+        if let Some(stop) = outcome.stop {
+            progress.clear();
+            return Err(stop.context(current.at()));
+        }
         if outcome.skipped {
             tally.skipped += 1;
         }
-        let failed = outcome.error.is_some();
+        let failed = outcome.error.is_some() || outcome.extract_error.is_some();
         if let Some(error) = outcome.error {
             tally.fail(&current.at(), error);
+        }
+        if let Some(error) = &outcome.extract_error {
+            progress.clear();
+            tally.without_id(&current.at(), error);
         }
         progress.show(tally.records, tally.failed);
         if failed && args.fail_fast {
@@ -189,25 +268,9 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
             ),
         );
     }
-    match tally.worst {
+    match tally.into_error(args.fail_fast) {
         None => Ok(()),
-        Some(worst) => {
-            let stopped = if args.fail_fast {
-                ", stopped (--fail-fast)"
-            } else {
-                ""
-            };
-            Err(Error::new(
-                worst.exit(),
-                format!(
-                    "{} of {} record{} failed{stopped}; the first: {}",
-                    tally.failed,
-                    tally.records,
-                    if tally.records == 1 { "" } else { "s" },
-                    tally.first.unwrap_or_default()
-                ),
-            ))
-        }
+        Some(error) => Err(error),
     }
 }
 
@@ -224,7 +287,7 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
         Ok(Outcome {
             result,
             error: Some(error),
-            skipped: false,
+            ..Outcome::default()
         })
     };
     let deleted = record.get("_op").and_then(Value::as_str) == Some("deleted");
@@ -232,8 +295,8 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
         result.error = Some("not sent: _op is deleted (--delete-method sends it)".into());
         return Ok(Outcome {
             result,
-            error: None,
             skipped: true,
+            ..Outcome::default()
         });
     }
     let url = match current.render_url(&options.url, "the URL template") {
@@ -251,22 +314,24 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
             Err(error) => return fail(result, error),
         }
     };
+    let request = current.shown_as_template(request, &options.url);
     let saved = match save_names(options.save.as_ref(), current) {
         Ok(names) => names,
         Err(error) => return fail(result, error),
     };
     if let (Some(save), Some((request_name, _)), false) = (&options.save, &saved, deleted) {
-        write_atomic(
-            &save.dir.join(request_name),
-            request.body.as_deref().unwrap_or_default(),
-        )?;
+        let body = request.body.as_deref().unwrap_or_default();
+        save_file(save, request_name, &save.request, body, current.show_values)?;
     }
 
     if args.dry_run {
         let upsert = options.upsert.as_ref().filter(|_| !deleted);
         if let Some(upsert) = upsert {
             match current.render_url(&upsert.lookup, "--lookup") {
-                Ok(lookup) => dry_run_line(client, current, &Request::get(lookup)),
+                Ok(lookup) => {
+                    let lookup = current.shown_as_template(Request::get(lookup), &upsert.lookup);
+                    dry_run_line(client, current, &lookup);
+                }
                 Err(error) => return fail(result, error),
             }
         }
@@ -275,8 +340,7 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
         result.dry_run = true;
         return Ok(Outcome {
             result,
-            error: None,
-            skipped: false,
+            ..Outcome::default()
         });
     }
 
@@ -306,27 +370,65 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
             Err(e) => error = Some(e),
         }
     }
-    if let (Some(save), Some((_, response_name))) = (&options.save, &saved) {
-        write_atomic(&save.dir.join(response_name), &answer.body)?;
-    }
+    let stop = match (&options.save, &saved) {
+        (Some(save), Some((_, name))) => save_file(
+            save,
+            name,
+            &save.response,
+            &answer.body,
+            current.show_values,
+        )
+        .err(),
+        _ => None,
+    };
     if let Some(error) = error {
-        return fail(result, error);
+        return Ok(Outcome {
+            stop,
+            ..fail(result, error)?
+        });
     }
     result.ok = true;
-    let from_answer = match &options.id_from {
-        Some(filter) => answer
-            .json()
-            .ok()
-            .and_then(|v| filter.first(&v).ok().flatten())
-            .as_ref()
-            .and_then(crate::id_text),
-        None => None,
+    let mut extract_error = None;
+    result.remote_id = match (&options.id_from, looked_up) {
+        (Some(filter), looked_up) => match crate::remote_id(filter, &answer) {
+            Ok(id) => Some(id),
+            // The match the lookup found is the record's id all the same.
+            Err(_) if looked_up.is_some() => looked_up,
+            Err(error) => {
+                result.extract_error = Some(error.message().to_string());
+                extract_error = Some(error);
+                None
+            }
+        },
+        (None, looked_up) => looked_up,
     };
-    result.remote_id = from_answer.or(looked_up);
     Ok(Outcome {
         result,
-        error: None,
-        skipped: false,
+        extract_error,
+        stop,
+        ..Outcome::default()
+    })
+}
+
+/// Write one saved body (0600, atomically) as `name` in --save-dir. An
+/// error names the file by its template, not by the record's values.
+fn save_file(
+    save: &Save,
+    name: &str,
+    template: &Template,
+    bytes: &[u8],
+    show_values: bool,
+) -> Result<()> {
+    let path = save.dir.join(name);
+    write_atomic(&path, bytes).map_err(|error| {
+        if show_values {
+            return error;
+        }
+        let shown = save.dir.join(template.text());
+        let message = error
+            .message()
+            .replace(&path.display().to_string(), &shown.display().to_string());
+        Error::new(error.exit(), message)
     })
 }
 
@@ -382,6 +484,7 @@ fn upsert_record(
     let lookup_url = current.render_url(&upsert.lookup, "--lookup")?;
     client.retry(|_| {
         let lookup = Request::get(&lookup_url).header("accept", "application/json");
+        let lookup = current.shown_as_template(lookup, &upsert.lookup);
         let found = match client.try_once(&lookup) {
             Attempt::Done(found) => found,
             Attempt::Retry { error, retry_after } => {
@@ -438,7 +541,10 @@ fn upsert_record(
                 let mut update = create.clone();
                 update.method = upsert.update_method;
                 update.url = url;
-                (update, Some(id))
+                (
+                    current.shown_as_template(update, &upsert.update_url),
+                    Some(id),
+                )
             }
             more => {
                 return Attempt::Fail(Error::unavailable(format!(

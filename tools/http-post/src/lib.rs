@@ -11,8 +11,9 @@ mod template;
 
 use args::{Args, Options};
 use clap::{ArgMatches, Command, CommandFactory};
-use common::Result;
-use common::http::Client;
+use common::http::{Client, Response};
+use common::jq::Filter;
+use common::{Error, Result};
 use serde_json::Value;
 
 pub use doc::DOC;
@@ -40,6 +41,21 @@ pub(crate) fn id_text(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// The remote id --id-from takes from an accepted answer. An answer that is
+/// not JSON, a filter error, or no string or number is an error (65) that
+/// names the filter, never a value: the request stays delivered.
+pub(crate) fn remote_id(filter: &Filter, answer: &Response) -> Result<String> {
+    let json = answer
+        .json()
+        .map_err(|e| Error::data(format!("--id-from: {}", e.message())))?;
+    let value = filter
+        .first(&json)
+        .map_err(|e| Error::data(e.message().to_string()))?;
+    value.as_ref().and_then(id_text).ok_or_else(|| {
+        Error::data("--id-from: no id in the answer (a string or a number)".to_string())
+    })
 }
 
 #[cfg(test)]

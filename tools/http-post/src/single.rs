@@ -57,10 +57,12 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
         response = follow::dhis2_job(client, &response, args.poll_interval, limit)?;
         report_error = follow::dhis2_report_error(&response);
     }
-    if let Some(path) = &args.response {
-        write_response(path, &response)?;
-    }
+    let saved = match &args.response {
+        Some(path) => write_response(path, &response),
+        None => Ok(()),
+    };
     if let Some(error) = response.error() {
+        saved?;
         return Err(
             match options.exit_on.iter().find(|(s, _)| *s == response.status) {
                 Some(&(_, code)) => Error::passthrough(code, error.message()),
@@ -69,27 +71,61 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
         );
     }
     if let Some(error) = report_error {
+        saved?;
         return Err(error);
     }
+    // Accepted: the receipt is written whatever fails from here on, so
+    // that the request is never sent again.
     let mut receipt = Receipt {
         status: Some(i64::from(response.status)),
         ..receipt_for(&target, &name, &request)
     };
-    if options.id_from.is_some() || !options.receipt_fields.is_empty() {
-        let answer = response.json()?;
-        if let Some(filter) = &options.id_from {
-            receipt.remote_id = filter.first(&answer)?.as_ref().and_then(crate::id_text);
-        }
-        let mut fields = Map::new();
-        for (name, filter) in &options.receipt_fields {
-            let value = filter.first(&answer)?.unwrap_or(Value::Null);
-            fields.insert(name.clone(), value);
-        }
-        if !fields.is_empty() {
-            receipt.fields = Some(fields);
+    let extract_error = extract(options, &response, &mut receipt);
+    write_receipt(options, &receipt)?;
+    saved?;
+    match extract_error {
+        None => Ok(()),
+        Some(error) => Err(Error::data(format!(
+            "{}: HTTP {}: accepted, and its receipt written with extract_error: {}",
+            response.at(),
+            response.status,
+            error.message()
+        ))),
+    }
+}
+
+/// The remote id (--id-from) and the --receipt-field values from an
+/// accepted answer, into the receipt. What cannot be taken is left out and
+/// named in extract_error (and returned), without a value.
+fn extract(options: &Options, response: &Response, receipt: &mut Receipt) -> Option<Error> {
+    let mut problems = Vec::new();
+    if let Some(filter) = &options.id_from {
+        match crate::remote_id(filter, response) {
+            Ok(id) => receipt.remote_id = Some(id),
+            Err(error) => problems.push(error.message().to_string()),
         }
     }
-    write_receipt(options, &receipt)
+    if !options.receipt_fields.is_empty() {
+        match response.json() {
+            Ok(answer) => {
+                let mut fields = Map::new();
+                for (name, filter) in &options.receipt_fields {
+                    match filter.first(&answer) {
+                        Ok(value) => {
+                            fields.insert(name.clone(), value.unwrap_or(Value::Null));
+                        }
+                        Err(error) => problems.push(error.message().to_string()),
+                    }
+                }
+                receipt.fields = Some(fields).filter(|f| !f.is_empty());
+            }
+            Err(error) => problems.push(format!("--receipt-field: {}", error.message())),
+        }
+    }
+    problems.dedup();
+    let error = (!problems.is_empty()).then(|| Error::data(problems.join("; ")))?;
+    receipt.extract_error = Some(error.message().to_string());
+    Some(error)
 }
 
 fn receipt_for(target: &str, name: &str, request: &Request) -> Receipt {

@@ -1,6 +1,7 @@
 //! Templates: `{field}` placeholders filled from a record, for URLs
 //! (values percent-encoded) and for file names (values made safe).
 
+use common::io::NAME_MAX;
 use common::{Error, Result};
 use serde_json::{Map, Value};
 
@@ -87,6 +88,50 @@ impl Template {
         self.render(|_| Some("x".into()), str::to_string)
             .unwrap_or_default()
     }
+
+    /// The template as given, `{field}` in place of each value: what
+    /// messages show instead of a URL or a file name made from a record.
+    pub fn text(&self) -> String {
+        self.render(|name| Some(format!("{{{name}}}")), str::to_string)
+            .unwrap_or_default()
+    }
+
+    /// Whether the template has no field: the same text for every record.
+    pub fn is_literal(&self) -> bool {
+        self.parts.iter().all(|part| matches!(part, Part::Text(_)))
+    }
+}
+
+/// Check a file name template before anything is sent (64): not empty, not
+/// `.` or `..`, and its literal text alone within [`NAME_MAX`] bytes.
+pub fn check_file_name(flag: &str, template: &Template) -> Result<()> {
+    let text = template.text();
+    if template.is_literal() && matches!(text.as_str(), "" | "." | "..") {
+        return Err(Error::usage(format!(
+            "{flag} {text:?} names a folder, not a file: give a file name"
+        )));
+    }
+    let literal = template.render(|_| Some(String::new()), str::to_string);
+    let literal_bytes = literal.map_or(0, |l| l.len());
+    if literal_bytes > NAME_MAX {
+        return Err(Error::usage(format!(
+            "{flag} is {literal_bytes} bytes without its fields; a file name has at most {NAME_MAX}"
+        )));
+    }
+    Ok(())
+}
+
+/// A file name made from a record: too long for the file system is that
+/// record's error (65), naming the template, never the value.
+pub fn fitting_file_name(name: String, flag: &str, template: &Template) -> Result<String> {
+    if name.len() > NAME_MAX {
+        return Err(Error::data(format!(
+            "{flag} {}: the record's values make a name of {} bytes; a file name has at most {NAME_MAX}",
+            template.text(),
+            name.len()
+        )));
+    }
+    Ok(name)
 }
 
 /// A record's field as template text: a string as is, a number or a
@@ -175,6 +220,40 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn templates_show_their_fields_not_values() -> Result<()> {
+        let t = Template::parse("URL", "https://h/cases/{name}/x?n={a.b}")?;
+        assert_eq!(t.text(), "https://h/cases/{name}/x?n={a.b}");
+        assert!(!t.is_literal() && Template::literal("a").is_literal());
+        Ok(())
+    }
+
+    #[test]
+    fn file_name_templates_are_checked_before_any_record() -> Result<()> {
+        let code = |text: &str| {
+            Template::parse("--save-name", text)
+                .and_then(|t| check_file_name("--save-name", &t))
+                .map_err(|e| e.code())
+        };
+        let long = "x".repeat(NAME_MAX + 1);
+        for (text, want) in [
+            (".", Err(64)),
+            ("..", Err(64)),
+            ("", Err(64)),
+            (long.as_str(), Err(64)),
+            ("{n}.json", Ok(())),
+            ("...", Ok(())),
+            (".{n}", Ok(())),
+        ] {
+            assert_eq!(code(text), want, "{text:?}");
+        }
+        let t = Template::parse("--save-name", "{name}.json")?;
+        let name = "S".repeat(NAME_MAX);
+        let e = fitting_file_name(name + ".json", "--save-name", &t).err();
+        assert!(e.is_some_and(|e| e.code() == 65 && !e.message().contains("SSS")));
+        Ok(())
     }
 
     #[test]

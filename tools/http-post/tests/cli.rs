@@ -1,6 +1,8 @@
 //! http-post through its binary, against the sandbox of remote APIs.
 
-use common::testing::{HTTP_VARS, Run, Workdir, assert_one_line_without, mode_of, ndjson_values};
+use common::testing::{
+    HTTP_VARS, Run, SENTINEL, Workdir, assert_one_line_without, mode_of, ndjson_values,
+};
 use sandbox::{Fault, Options, Sandbox};
 use serde_json::{Value, json};
 
@@ -1154,7 +1156,7 @@ fn dry_run_sends_nothing_needs_no_secret_and_redacts() {
 #[test]
 fn usage_errors_name_the_flag() {
     let wrk = Workdir::new(BIN);
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--each", "--response", "x", "https://h/api/x"],
             "--response",
@@ -1173,6 +1175,28 @@ fn usage_errors_name_the_flag() {
         ),
         (&["--id-from", ".[", "https://h/x"], "--id-from"),
         (&["--each", "https://h/api/{unclosed"], "URL template"),
+        (
+            &[
+                "--each",
+                "--save-dir",
+                "d",
+                "--save-name",
+                ".",
+                "https://h/x",
+            ],
+            "--save-name \".\"",
+        ),
+        (
+            &[
+                "--each",
+                "--save-dir",
+                "d",
+                "--save-name",
+                "..",
+                "https://h/x",
+            ],
+            "--save-name \"..\"",
+        ),
     ];
     for (args, want) in cases {
         let out = http_post(&wrk, None, args, &[], "");
@@ -1194,4 +1218,238 @@ fn usage_errors_name_the_flag() {
         out.stderr
     );
     assert_eq!(out.values()[0]["ok"], false);
+}
+
+/// The answer of the next `count` requests under `prefix` (any method).
+fn answer_next(sb: &Sandbox, prefix: &str, count: u32, status: u16) {
+    sb.fault(Fault {
+        path: format!("{prefix}*"),
+        count,
+        status,
+        body: Some(json!({"id": null, "status": "accepted"})),
+        ..Default::default()
+    });
+}
+
+#[test]
+fn an_accepted_request_keeps_its_receipt_when_nothing_can_be_extracted() {
+    let (sb, wrk) = start();
+    let url = patient_data_url(&sb);
+    let body = json!({"patient_data": [patient(1)]}).to_string();
+    // (extraction flags, what extract_error names, the receipt's remote_id and fields)
+    let cases: [(&[&str], &str, Value, Value); 3] = [
+        (
+            &["--id-from", ".no_such_id"],
+            "--id-from",
+            Value::Null,
+            Value::Null,
+        ),
+        (
+            &[
+                "--id-from",
+                ".data_import_id",
+                "--receipt-field",
+                "s=.status|error(\"boom\")",
+            ],
+            "--receipt-field s",
+            "2".into(),
+            Value::Null,
+        ),
+        (
+            &[
+                "--receipt-field",
+                "s=.status",
+                "--id-from",
+                ".status|tonumber",
+            ],
+            "--id-from",
+            Value::Null,
+            json!({"s": "success"}),
+        ),
+    ];
+    for (n, (flags, names, remote_id, fields)) in cases.into_iter().enumerate() {
+        let mut args = vec!["--auth", "basic", "--receipt", "audit.jsonl"];
+        args.extend_from_slice(flags);
+        args.push(&url);
+        let run = http_post(&wrk, Some(&sb), &args, &reqcheck_env(), &body);
+        assert_eq!(run.code, 65, "{flags:?}: {}", run.stderr);
+        assert_one_line_without(&run.stderr, &["Sample", REQCHECK_PASSWORD]);
+        assert!(run.stderr.contains("accepted"), "{}", run.stderr);
+        let receipt = &run.values()[0];
+        assert_eq!(receipt["status"], 201, "{flags:?}");
+        assert_eq!(receipt["remote_id"], remote_id, "{flags:?}");
+        assert_eq!(receipt["fields"], fields, "{flags:?}");
+        let error = receipt["extract_error"].as_str().unwrap_or_default();
+        assert!(error.starts_with(names), "{flags:?}: {error}");
+        // One request per run: the next run has the receipt and sends nothing again.
+        assert_eq!(sb.received("reqcheck").len(), n + 1);
+        assert_eq!(ndjson_values(&wrk.read("audit.jsonl")).len(), n + 1);
+    }
+}
+
+#[test]
+fn each_record_accepted_without_its_id_is_delivered_warned_and_65() {
+    let (sb, wrk) = start();
+    let url = patient_data_url(&sb);
+    let input = (1..=3)
+        .map(|n| json!({"_key": format!("P{n}"), "patient_data": [patient(n)]}).to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--auth",
+            "basic",
+            "--id-from",
+            ".no_such_id",
+            &url,
+        ],
+        &reqcheck_env(),
+        &input,
+    );
+    assert_eq!(run.code, 65, "{}", run.stderr);
+    let results = run.values();
+    assert_eq!(results.len(), 3);
+    for (n, result) in results.iter().enumerate() {
+        assert_eq!(result["ok"], true, "{result}");
+        assert_eq!(result["status"], 201, "{result}");
+        assert_eq!(result["remote_id"], Value::Null, "{result}");
+        assert_eq!(
+            result["extract_error"],
+            "--id-from: no id in the answer (a string or a number)"
+        );
+        let warning = format!(
+            "record {} (line {}): accepted, without its id",
+            n + 1,
+            n + 1
+        );
+        assert!(run.stderr.contains(&warning), "{}", run.stderr);
+    }
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("3 records accepted without the id"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Sample"), "{}", run.stderr);
+    assert_eq!(sb.received("reqcheck").len(), 3);
+    assert_eq!(patients_stored(&sb), Some(3));
+}
+
+/// What the server answers (status, how many times), the URL template,
+/// more flags, and the exit code.
+type UrlCase<'a> = (Option<(u16, u32)>, &'a str, &'a [&'a str], i32);
+
+#[test]
+fn a_record_value_in_the_url_reaches_no_message() {
+    let (sb, wrk) = start();
+    let prefix = "/reqcheck/patient_data/";
+    let template = format!("{}{prefix}{{name}}", sb.url());
+    let shown = format!("{}{prefix}{{name}}", sb.url());
+    let input = json!({"_key": "k1", "name": SENTINEL}).to_string();
+    let unreachable = "http://127.0.0.1:9/cases/{name}".to_string();
+    let cases: [UrlCase; 4] = [
+        (Some((422, 1)), &template, &[], 69),
+        (Some((503, 3)), &template, &["--retries", "2"], 75),
+        (None, &unreachable, &["--retries", "1"], 75),
+        (None, &template, &["--dry-run"], 0),
+    ];
+    for (status, url, flags, code) in cases {
+        if let Some((status, count)) = status {
+            answer_next(&sb, prefix, count, status);
+        }
+        let mut args = vec!["--each"];
+        args.extend_from_slice(flags);
+        args.push(url);
+        let run = http_post(&wrk, Some(&sb), &args, &[], &input);
+        assert_eq!(run.code, code, "{status:?} {flags:?}: {}", run.stderr);
+        assert!(!run.stdout.contains(SENTINEL), "{}", run.stdout);
+        let where_shown = if url == unreachable {
+            "/cases/{name}"
+        } else {
+            &shown
+        };
+        assert!(run.stderr.contains(where_shown), "{}", run.stderr);
+        if code != 0 {
+            let error = run.values()[0]["error"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            assert!(error.contains(where_shown), "{error}");
+        }
+    }
+    // --show-values shows the URL as sent.
+    let mut cmd = wrk.command();
+    cmd.args(["--each", "--dry-run", "--show-values", &template])
+        .write_stdin(input.as_bytes().to_vec());
+    let out = cmd.output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(common::testing::stderr_of(&out).contains(&format!("{prefix}{SENTINEL}")));
+}
+
+#[test]
+fn dot_segments_in_values_are_percent_encoded() {
+    let (sb, wrk) = start();
+    let prefix = "/reqcheck/patient_data/";
+    answer_next(&sb, prefix, 4, 201);
+    let input = ["..", ".", "a..b", "..."]
+        .map(|name| json!({"_key": name, "name": name}).to_string())
+        .join("\n");
+    let url = format!("{}{prefix}{{name}}", sb.url());
+    let run = http_post(&wrk, Some(&sb), &["--each", &url], &[], &input);
+    ok(&run);
+    let paths: Vec<String> = sb
+        .received("reqcheck")
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        paths,
+        ["%2E%2E", "%2E", "a..b", "%2E%2E%2E"].map(|p| format!("{prefix}{p}"))
+    );
+}
+
+#[test]
+fn a_save_name_too_long_fails_its_record_only_and_the_save_dir_is_private() {
+    let (sb, wrk) = start();
+    let url = patient_data_url(&sb);
+    let long = format!("{SENTINEL}{}", "x".repeat(300));
+    let input = [("P1", long.as_str()), ("P2", "short")]
+        .map(|(key, name)| {
+            json!({"_key": key, "name": name, "patient_data": [patient(1)]}).to_string()
+        })
+        .join("\n");
+    let run = http_post(
+        &wrk,
+        Some(&sb),
+        &[
+            "--each",
+            "--auth",
+            "basic",
+            "--save-dir",
+            "saved/bodies",
+            "--save-name",
+            "{name}.json",
+            &url,
+        ],
+        &reqcheck_env(),
+        &input,
+    );
+    assert_eq!(run.code, 65, "{}", run.stderr);
+    assert!(!run.stdout.contains(SENTINEL), "{}", run.stdout);
+    let results = run.values();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["ok"], false);
+    let error = results[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("--save-name {name}.json"), "{error}");
+    assert_eq!(
+        (results[1]["ok"].clone(), results[1]["status"].clone()),
+        (true.into(), 201.into())
+    );
+    assert_eq!(sb.received("reqcheck").len(), 1);
+    assert!(wrk.path("saved/bodies/short.json").exists());
+    for dir in ["saved", "saved/bodies"] {
+        assert_eq!(mode_of(&wrk.path(dir)), 0o700, "{dir}");
+    }
 }
