@@ -9,8 +9,8 @@
 //! definitions named in [`REPLACED`] and adds [`DEFS`] and [`funs`] instead.
 //!
 //! `tonumber` alone gives less than jaq's: jq 1.7's rule, one JSON number
-//! literal and nothing else, where jaq's `fromjson` reads `"1 2"` as two
-//! numbers and `" 5 "` as one.
+//! literal and nothing else (leading zeros aside, as in jq), where jaq's
+//! `fromjson` reads `"1 2"` as two numbers and `" 5 "` as one.
 
 use super::{Data, Def};
 use jaq_core::native::{Fun, bome, run, v};
@@ -74,7 +74,8 @@ fn is<'a>(value: &Val, name: &str) -> ValXs<'a, Val> {
 }
 
 /// jq 1.7's `tonumber` on text: the whole string, with nothing trimmed,
-/// must be one JSON number literal, which keeps its digits as written;
+/// must be one JSON number literal (leading zeros allowed, as jq allows
+/// them), which keeps its digits as written;
 /// anything else (`"48226-1234"`, `" 5"`, `"+5"`, `"nan"`) is an error, so
 /// that one string never gives several numbers nor one JSON cannot hold.
 fn tonumber_from_text(cv: Cv<'_, Data>) -> ValXs<'_, Val> {
@@ -85,14 +86,36 @@ fn tonumber_from_text(cv: Cv<'_, Data>) -> ValXs<'_, Val> {
     bome(number)
 }
 
-/// The number `text` stands for, if it is exactly one JSON number literal.
+/// The number `text` stands for, if it is exactly one JSON number literal,
+/// but for leading zeros, which jq takes and the number drops: the day
+/// "05" is 5 (the flows' filters slice dates and zero-padded numbers).
 fn number_literal(text: &[u8]) -> Option<Val> {
-    if !is_json_number(text) {
+    let text = without_leading_zeros(text);
+    if !is_json_number(&text) {
         return None;
     }
-    match read::parse_single(text) {
+    match read::parse_single(&text) {
         Ok(number @ Val::Num(_)) => Some(number),
         _ => None,
+    }
+}
+
+/// `text` with the zeros that lead its integer part dropped, one kept
+/// before a point or the end: "007" is "7", "-00.5" "-0.5", "00" "0".
+fn without_leading_zeros(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let (sign, unsigned) = match text.strip_prefix(b"-") {
+        Some(unsigned) => (&b"-"[..], unsigned),
+        None => (&b""[..], text),
+    };
+    let zeros = unsigned.iter().take_while(|&&b| b == b'0').count();
+    let dropped = match unsigned.get(zeros) {
+        Some(b) if b.is_ascii_digit() => zeros,
+        _ => zeros.saturating_sub(1),
+    };
+    if dropped == 0 {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned([sign, &unsigned[dropped..]].concat())
     }
 }
 
@@ -238,8 +261,13 @@ mod tests {
             ("1e+", None),
             ("1.", None),
             (".89", None),
-            ("01", None),
-            ("-01", None),
+            ("02139", Some("2139")),
+            ("05", Some("5")),
+            ("-007.50", Some("-7.50")),
+            ("00", Some("0")),
+            ("-00.5", Some("-0.5")),
+            ("00x", None),
+            ("0-1", None),
             ("1_000", None),
             ("[1]", None),
             ("\"3\"", None),
