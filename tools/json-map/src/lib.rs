@@ -34,6 +34,12 @@ pub const DOC: ToolDoc = ToolDoc {
          line ends are accepted. Lines must be strict JSON. Output is one compact JSON line \
          per result, in input order. Object keys keep their order and numbers keep their \
          digits: 12345678901234567890123 and 1.50 come out as they went in.",
+        "Arrays and objects nest at most 128 levels deep, the limit of every tool (a \
+         record's object is level 1): a deeper input line, or a result the filter built \
+         deeper, fails its record with exit 65 like any bad record. `tonumber` takes a \
+         string only when the whole of it, with nothing trimmed, is one JSON number \
+         (leading zeros allowed, as in jq 1.7): \"48226-1234\", \" 5\", \"+5.43\" and \"nan\" \
+         fail their record instead of giving several numbers or one JSON cannot hold.",
         "Records are processed in parallel chunks on all CPUs and written in input order. \
          Without --keep-going the first record that fails (bad JSON or a filter error) \
          stops the run with exit 65 after the results of the records before it were \

@@ -4,7 +4,7 @@
 use crate::effects;
 use crate::program::{Data, Filter, Program};
 use common::error::Location;
-use common::jq::describe;
+use common::jq::{self, describe};
 use common::ndjson::write_json_string;
 use common::{Error, Result};
 use jaq_core::{Ctx, Exn};
@@ -122,9 +122,11 @@ impl<'f> Mapper<'f> {
     pub fn run(&self, input: Val, out: &mut Vec<u8>) -> Result<(), Stop> {
         for result in self.filter.id.run((self.ctx.clone(), input)) {
             match result {
-                Ok(value) => self
-                    .write(&value, out)
-                    .map_err(|what| Stop::Failed(Error::data(what)))?,
+                Ok(value) => {
+                    let written = self.write(&value, out);
+                    jq::drop_flat(value);
+                    written.map_err(|what| Stop::Failed(Error::data(what)))?;
+                }
                 Err(exn) => return Err(self.stop(exn)),
             }
         }
@@ -173,10 +175,9 @@ pub fn parse_line(bytes: &[u8], file: &str, line: u64) -> Result<Val> {
             format!("not valid UTF-8 at byte {}", e.valid_up_to() + 1),
         )
     })?;
-    // jaq's reader also takes comments, NaN and byte strings; records must be JSON.
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(common::ndjson::json_syntax_error(&e, file, line));
-    }
+    // jaq's reader also takes comments, NaN and byte strings, and recurses
+    // as deep as the text nests; records must be JSON within the one limit.
+    common::ndjson::parse_json::<serde::de::IgnoredAny>(text.as_bytes(), file, line)?;
     jaq_json::read::parse_single(bytes).map_err(|_| Error::data_at(&at(), "not valid JSON"))
 }
 
@@ -191,8 +192,13 @@ fn write_text(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Compact JSON that every JSON reader takes: NaN is written as null and
 /// infinities as the largest finite numbers (as jq does), byte strings as
-/// text, and an object key that is not a string is an error (jq's rule).
+/// text; an object key that is not a string is an error (jq's rule), and
+/// so is nesting deeper than the one limit (`common::ndjson::MAX_DEPTH`).
 pub fn write_json(value: &Val, out: &mut Vec<u8>) -> Result<(), String> {
+    write_json_within(value, out, 0)
+}
+
+fn write_json_within(value: &Val, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
     match value {
         Val::Null => out.extend_from_slice(b"null"),
         Val::Bool(true) => out.extend_from_slice(b"true"),
@@ -211,16 +217,18 @@ pub fn write_json(value: &Val, out: &mut Vec<u8>) -> Result<(), String> {
             let _ = write!(out, "{n}");
         }
         Val::Arr(items) => {
+            let depth = jq::one_level_deeper(depth)?;
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_json(item, out)?;
+                write_json_within(item, out, depth)?;
             }
             out.push(b']');
         }
         Val::Obj(map) => {
+            let depth = jq::one_level_deeper(depth)?;
             out.push(b'{');
             for (i, (key, item)) in map.iter().enumerate() {
                 if i > 0 {
@@ -236,7 +244,7 @@ pub fn write_json(value: &Val, out: &mut Vec<u8>) -> Result<(), String> {
                     }
                 }
                 out.push(b':');
-                write_json(item, out)?;
+                write_json_within(item, out, depth)?;
             }
             out.push(b'}');
         }

@@ -25,6 +25,11 @@ use std::sync::{Arc, Mutex};
 
 const CHUNK_LINES: usize = 4096;
 const CHUNK_BYTES: usize = 1 << 20;
+/// The stack of a thread that runs the filter. Records and results nest no
+/// deeper than `common::ndjson::MAX_DEPTH`, but a filter can build deeper
+/// values in between, which jaq compares, prints (`tojson`) and walks by
+/// recursion. Only the pages used are ever allocated.
+const EVAL_STACK: usize = 256 << 20;
 
 pub fn run(config: Config) -> Result<()> {
     let settings = Settings {
@@ -32,15 +37,26 @@ pub fn run(config: Config) -> Result<()> {
         show_values: config.show_values,
     };
     match config.mode {
-        Mode::NullInput => run_once(&config.program, settings, None, Val::Null),
-        Mode::Slurp => {
-            let input = open_input(config.input.as_deref())?;
-            let name = input.name.clone();
-            let records = read_all(input)?;
-            run_once(&config.program, settings, Some(&name), records)
-        }
         Mode::PerRecord => run_parallel(config, settings),
+        Mode::NullInput | Mode::Slurp => {
+            let once = spawn("json-map-filter".to_string(), EVAL_STACK, move || {
+                run_whole(&config, settings)
+            })?;
+            once.join()
+                .map_err(|_| Error::software("the filter's thread panicked"))?
+        }
     }
+}
+
+/// Run the filter once on null (--null-input) or on every record (--slurp).
+fn run_whole(config: &Config, settings: Settings) -> Result<()> {
+    if matches!(config.mode, Mode::NullInput) {
+        return run_once(&config.program, settings, None, Val::Null);
+    }
+    let input = open_input(config.input.as_deref())?;
+    let name = input.name.clone();
+    let records = read_all(input)?;
+    run_once(&config.program, settings, Some(&name), records)
 }
 
 /// Run the filter once (for --null-input and --slurp).
@@ -147,14 +163,16 @@ fn run_parallel(config: Config, settings: Settings) -> Result<()> {
             results: mapped_tx.clone(),
             stop: Arc::clone(&stop),
         };
-        spawn(format!("json-map-worker-{i}"), move || job.run())?;
+        spawn(format!("json-map-worker-{i}"), EVAL_STACK, move || {
+            job.run()
+        })?;
     }
     // Only the workers hold these now: when they are gone the reader stops.
     drop(chunk_rx);
     drop(mapped_tx);
     let reader = {
         let stop = Arc::clone(&stop);
-        spawn("json-map-reader".to_string(), move || {
+        spawn("json-map-reader".to_string(), READER_STACK, move || {
             read_chunks(input, chunk_tx, stop)
         })?
     };
@@ -206,12 +224,17 @@ fn run_parallel(config: Config, settings: Settings) -> Result<()> {
     }
 }
 
+/// The reader's stack: it only cuts lines (std's default).
+const READER_STACK: usize = 2 << 20;
+
 fn spawn<T: Send + 'static>(
     name: String,
+    stack: usize,
     job: impl FnOnce() -> T + Send + 'static,
 ) -> Result<std::thread::JoinHandle<T>> {
     std::thread::Builder::new()
         .name(name)
+        .stack_size(stack)
         .spawn(job)
         .map_err(|e| Error::software(format!("cannot start a thread: {e}")))
 }

@@ -95,7 +95,9 @@ impl Filter {
         let ctx: Ctx<Data> = Ctx::new(&self.filter.lut, Vars::new([]));
         for result in self.filter.id.run((ctx, from_json(input))) {
             let value = result.map_err(|exn| self.failure(exn))?;
-            let value = to_json(&value).map_err(|what| self.error(what))?;
+            let json = to_json(&value);
+            drop_flat(value);
+            let value = json.map_err(|what| self.error(what))?;
             if !take(value) {
                 break;
             }
@@ -247,8 +249,48 @@ pub fn from_json(value: &Value) -> Val {
 
 /// A jaq value as a `serde_json` value. NaN becomes null and infinities the
 /// largest finite numbers (as jq does); byte strings become text; an object
-/// key that is not a string is an error (JSON needs string keys).
+/// key that is not a string, or nesting deeper than
+/// [`MAX_DEPTH`](crate::ndjson::MAX_DEPTH), is an error.
 pub fn to_json(value: &Val) -> Result<Value, String> {
+    to_json_within(value, 0)
+}
+
+/// The depth of an array or object opened inside `depth` levels, or the
+/// error for a result nested deeper than [`MAX_DEPTH`](crate::ndjson::MAX_DEPTH).
+pub fn one_level_deeper(depth: usize) -> Result<usize, String> {
+    if depth < crate::ndjson::MAX_DEPTH {
+        Ok(depth + 1)
+    } else {
+        Err(format!(
+            "filter error: a result has {}",
+            crate::ndjson::too_deep_message()
+        ))
+    }
+}
+
+/// Drop a value without recursing. A filter can build values nested far
+/// deeper than any input (`reduce range(100000) as $_ (0; [.])`), and jaq's
+/// values drop their items recursively, one stack frame a level.
+pub fn drop_flat(value: Val) {
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        match value {
+            Val::Arr(items) => {
+                if let Ok(items) = std::rc::Rc::try_unwrap(items) {
+                    pending.extend(items);
+                }
+            }
+            Val::Obj(map) => {
+                if let Ok(map) = std::rc::Rc::try_unwrap(map) {
+                    pending.extend(map.into_iter().flat_map(|(k, v)| [k, v]));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn to_json_within(value: &Val, depth: usize) -> Result<Value, String> {
     Ok(match value {
         Val::Null => Value::Null,
         Val::Bool(b) => Value::Bool(*b),
@@ -265,8 +307,13 @@ pub fn to_json(value: &Val) -> Result<Value, String> {
             Value::Number(number)
         }
         Val::TStr(s) | Val::BStr(s) => Value::String(String::from_utf8_lossy(s).into_owned()),
-        Val::Arr(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        Val::Arr(items) => {
+            let depth = one_level_deeper(depth)?;
+            let items = items.iter().map(|item| to_json_within(item, depth));
+            Value::Array(items.collect::<Result<_, _>>()?)
+        }
         Val::Obj(map) => {
+            let depth = one_level_deeper(depth)?;
             let mut object = serde_json::Map::with_capacity(map.len());
             for (key, item) in map.iter() {
                 let Val::TStr(key) = key else {
@@ -275,7 +322,8 @@ pub fn to_json(value: &Val) -> Result<Value, String> {
                             .to_string(),
                     );
                 };
-                object.insert(String::from_utf8_lossy(key).into_owned(), to_json(item)?);
+                let item = to_json_within(item, depth)?;
+                object.insert(String::from_utf8_lossy(key).into_owned(), item);
             }
             Value::Object(object)
         }
@@ -408,6 +456,28 @@ mod tests {
         let e = err(filter("{(1): 2}").run(&Value::Null));
         assert_eq!(e.exit(), Exit::Data);
         assert!(e.message().starts_with("--records: "), "{e}");
+    }
+
+    #[test]
+    fn results_nested_deeper_than_the_limit_fail_and_drop_flat() {
+        let max = crate::ndjson::MAX_DEPTH;
+        let at_limit = format!("reduce range({}) as $_ (1; [.])", max);
+        let out = filter(&format!("{at_limit} | flatten")).run(&Value::Null);
+        assert_eq!(out.ok(), Some(vec![json!([1])]));
+        assert!(filter(&at_limit).run(&Value::Null).is_ok());
+        for too_deep in [
+            format!("reduce range({}) as $_ (1; [.])", max + 1),
+            "reduce range(100000) as $_ ({}; {a: .})".to_string(),
+        ] {
+            let e = err(filter(&too_deep).run(&Value::Null));
+            assert_eq!(e.exit(), Exit::Data);
+            assert_eq!(
+                e.message(),
+                format!(
+                    "--records: filter error: a result has arrays and objects nested deeper than {max} levels (the limit)"
+                )
+            );
+        }
     }
 
     #[test]
