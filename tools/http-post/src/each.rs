@@ -151,29 +151,33 @@ impl Tally {
 
     /// The run's error, if a record failed or came without its id.
     fn into_error(self, fail_fast: bool) -> Option<Error> {
-        let without_id = (self.without_id > 0).then(|| {
-            format!(
-                "{} accepted without the id --id-from takes (extract_error in the result line; do not send again); the first: {}",
-                records(self.without_id),
-                self.first_without_id.unwrap_or_default()
-            )
-        });
-        let Some(worst) = self.worst else {
-            return without_id.map(Error::data);
-        };
         let stopped = if fail_fast {
             ", stopped (--fail-fast)"
         } else {
             ""
         };
-        let also = without_id.map(|w| format!("; {w}")).unwrap_or_default();
+        let without_id = |stopped: &str| {
+            format!(
+                "{} accepted without the id --id-from takes, delivered all the same (extract_error in their result lines){stopped}; the first: {}",
+                records(self.without_id),
+                self.first_without_id.as_deref().unwrap_or_default()
+            )
+        };
+        let Some(worst) = &self.worst else {
+            return (self.without_id > 0).then(|| Error::data(without_id(stopped)));
+        };
+        let also = if self.without_id > 0 {
+            format!("; {}", without_id(""))
+        } else {
+            String::new()
+        };
         Some(Error::new(
             worst.exit(),
             format!(
                 "{} of {} failed{stopped}; the first: {}{also}",
                 self.failed,
                 records(self.records),
-                self.first.unwrap_or_default()
+                self.first.as_deref().unwrap_or_default()
             ),
         ))
     }
