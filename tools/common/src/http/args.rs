@@ -118,8 +118,10 @@ pub struct HttpArgs {
     )]
     pub login_url: Option<String>,
 
-    /// Add a header to every request (repeatable). Values of headers named
-    /// like *token*, *key*, *secret* or *auth* are never shown.
+    /// Add a header to every request (repeatable). Dry runs and messages
+    /// show the values of Accept, Accept-Encoding, Content-Length,
+    /// Content-Type and User-Agent only; --show-values shows the others,
+    /// but never one named like *token*, *key*, *secret* or *auth*.
     #[arg(
         short = 'H',
         long = "header",

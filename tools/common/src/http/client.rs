@@ -45,7 +45,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("tool", &self.tool)
             .field("auth", &self.auth)
-            .field("headers", &redacted(&self.headers))
+            .field("headers", &redacted(&self.headers, false))
             .field("policy", &self.policy)
             .field("token_source", &self.token_source.is_some())
             .finish_non_exhaustive()
@@ -174,11 +174,12 @@ impl Client {
     }
 
     /// One line for --dry-run: method, URL without its query values,
-    /// headers with sensitive values as `***` (auth headers by name only,
-    /// since a dry run logs in to nothing), and the body's size.
+    /// headers with every value but a harmless one's as `***` (see
+    /// [`redacted`]; auth headers by name only, since a dry run logs in to
+    /// nothing), and the body's size.
     pub fn describe(&self, request: &Request) -> String {
-        let mut headers = redacted(&self.headers);
-        headers.extend(redacted(&request.headers));
+        let mut headers = redacted(&self.headers, self.show_values);
+        headers.extend(redacted(&request.headers, self.show_values));
         let auth_names = if self.token_source.is_some() {
             &["authorization"][..]
         } else {
@@ -250,6 +251,34 @@ mod tests {
         );
         let debug = format!("{client:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
+        Ok(())
+    }
+
+    #[test]
+    fn dry_run_lines_show_only_harmless_header_values() -> Result<()> {
+        let headers = [
+            "-H",
+            "X-Password: v4lue-7731",
+            "-H",
+            "Accept: application/json",
+            "-H",
+            "X-Api-Key: k3y-7731",
+        ];
+        let request =
+            Request::with_body(Method::Post, "https://h/x", "text/csv", b"a,b\n".to_vec());
+        for (show_values, line) in [
+            (
+                &[][..],
+                "POST https://h/x [X-Password: ***, Accept: application/json, X-Api-Key: ***, content-type: text/csv] 4 bytes",
+            ),
+            (
+                &["--show-values"][..],
+                "POST https://h/x [X-Password: v4lue-7731, Accept: application/json, X-Api-Key: ***, content-type: text/csv] 4 bytes",
+            ),
+        ] {
+            let client = Client::new("t", &args(&[&headers[..], show_values].concat()))?;
+            assert_eq!(client.describe(&request), line);
+        }
         Ok(())
     }
 

@@ -161,7 +161,7 @@ impl fmt::Debug for Request {
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("url", &self.shown())
-            .field("headers", &redacted(&self.headers))
+            .field("headers", &redacted(&self.headers, false))
             .field("body_bytes", &self.body.as_ref().map(Vec::len))
             .field("timeout", &self.timeout)
             .finish()

@@ -28,7 +28,7 @@ impl fmt::Debug for Response {
         f.debug_struct("Response")
             .field("status", &self.status)
             .field("url", &self.shown_url())
-            .field("headers", &redacted(&self.headers))
+            .field("headers", &redacted(&self.headers, false))
             .field("body_bytes", &self.body.len())
             .finish()
     }
@@ -116,7 +116,7 @@ impl fmt::Debug for StreamedResponse {
         f.debug_struct("StreamedResponse")
             .field("status", &self.status)
             .field("url", &url::shown(&self.url))
-            .field("headers", &redacted(&self.headers))
+            .field("headers", &redacted(&self.headers, false))
             .finish_non_exhaustive()
     }
 }
@@ -257,8 +257,9 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// Whether a header's value must never be shown: credentials and session
-/// headers, and any name with token, key, secret or auth in it.
+/// Whether a header's value must never be shown, not even with
+/// --show-values: credentials and session headers, and any name with
+/// token, key, secret or auth in it.
 pub fn is_sensitive_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
@@ -276,15 +277,36 @@ pub fn is_sensitive_header(name: &str) -> bool {
         .any(|part| name.contains(part))
 }
 
-/// Headers as `name: value`, sensitive values as `***`.
-pub fn redacted(headers: &[(String, String)]) -> Vec<String> {
+/// The headers whose values are always shown: they say how a body is
+/// written and what reads it, never whom it is about or who sends it.
+const HARMLESS_HEADERS: &[&str] = &[
+    "accept",
+    "accept-encoding",
+    "content-length",
+    "content-type",
+    "user-agent",
+];
+
+/// Whether a header's value is shown in messages, Debug and dry runs
+/// without --show-values.
+pub fn is_harmless_header(name: &str) -> bool {
+    HARMLESS_HEADERS
+        .iter()
+        .any(|harmless| name.eq_ignore_ascii_case(harmless))
+}
+
+/// Headers as `name: value` for messages, Debug and dry runs: the value of
+/// a harmless header is shown, any other is `***`; `show_values`
+/// (--show-values) shows every value but a sensitive header's.
+pub fn redacted(headers: &[(String, String)], show_values: bool) -> Vec<String> {
     headers
         .iter()
         .map(|(name, value)| {
-            if is_sensitive_header(name) {
-                format!("{name}: ***")
-            } else {
+            let shown = is_harmless_header(name) || (show_values && !is_sensitive_header(name));
+            if shown {
                 format!("{name}: {value}")
+            } else {
+                format!("{name}: ***")
             }
         })
         .collect()
@@ -437,6 +459,41 @@ mod tests {
             !debug.contains("k3y-value") && !debug.contains("P1"),
             "{debug}"
         );
-        assert!(debug.contains("x-api-version: 2021-09-21"), "{debug}");
+        assert!(debug.contains("x-api-version: ***"), "{debug}");
+        assert!(debug.contains("content-type: text/csv"), "{debug}");
+    }
+
+    /// Only the harmless headers show their values; --show-values shows
+    /// the others too, but never a sensitive one's.
+    #[test]
+    fn header_values_are_shown_only_when_harmless() {
+        let value = "v4lue-7731";
+        let shown = |name: &str, show_values: bool| {
+            redacted(&[(name.into(), value.into())], show_values)
+                .join("")
+                .contains(value)
+        };
+        for (name, plain, with_show_values) in [
+            ("Content-Type", true, true),
+            ("accept", true, true),
+            ("Accept-Encoding", true, true),
+            ("Content-Length", true, true),
+            ("User-Agent", true, true),
+            ("X-Password", false, true),
+            ("X-Patient-Name", false, true),
+            ("x-api-version", false, true),
+            ("X-Api-Key", false, false),
+            ("Authorization", false, false),
+            ("Proxy-Authorization", false, false),
+            ("Cookie", false, false),
+            ("client", false, false),
+        ] {
+            assert_eq!(shown(name, false), plain, "{name}");
+            assert_eq!(
+                shown(name, true),
+                with_show_values,
+                "{name} with --show-values"
+            );
+        }
     }
 }
