@@ -95,6 +95,15 @@ pub fn read_error(file: &str, row: u64, err: csv::Error) -> Error {
     }
 }
 
+/// The column at `index` (from 0) of a row under `headers`: by its name
+/// when that shows in a message, else by position.
+pub fn column_at(at: Location, headers: &[String], index: usize) -> Location {
+    match headers.get(index) {
+        Some(name) => at.field(index, name),
+        None => at.position(index),
+    }
+}
+
 /// Check that every field of a record is UTF-8, naming the first column that is not.
 pub fn check_utf8(
     record: &csv::ByteRecord,
@@ -104,12 +113,8 @@ pub fn check_utf8(
 ) -> Result<()> {
     for (i, field) in record.iter().enumerate() {
         if std::str::from_utf8(field).is_err() {
-            let column = headers
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", i + 1));
             return Err(Error::data_at(
-                &Location::row(file, row).column(column),
+                &column_at(Location::row(file, row), headers, i),
                 "not valid UTF-8 (try --encoding latin1 or windows-1252)",
             ));
         }
@@ -129,18 +134,32 @@ pub fn check_width(
     if got == want {
         return Ok(());
     }
-    let column = match headers.get(got) {
-        Some(name) if got < want => name.clone(),
-        _ => format!("#{}", want + 1),
-    };
     let fields = if got == 1 { "field" } else { "fields" };
     Err(Error::data_at(
-        &Location::row(file, row).column(column),
+        &column_at(Location::row(file, row), headers, got.min(want)),
         format!("the row has {got} {fields}, the header has {want}"),
     ))
 }
 
-/// Read the header row. Empty input gives `None`. Headers must be UTF-8.
+/// The most columns a header may have. Each column costs every tool a
+/// name and a place in its lookups, so a header of millions of columns
+/// (a line without its line breaks, a runaway file) would take gigabytes;
+/// no table or partner format the tools serve comes near this.
+pub const MAX_COLUMNS: usize = 1_000_000;
+
+/// A header wider than [`MAX_COLUMNS`] is a data error.
+pub fn check_header_width(width: usize, file: &str) -> Result<()> {
+    if width <= MAX_COLUMNS {
+        return Ok(());
+    }
+    Err(Error::data_at(
+        &Location::row(file, 1),
+        format!("the header has {width} columns, more than the {MAX_COLUMNS} allowed"),
+    ))
+}
+
+/// Read the header row. Empty input gives `None`. Headers must be UTF-8,
+/// and no wider than [`MAX_COLUMNS`].
 pub fn read_headers<R: Read>(
     reader: &mut csv::Reader<R>,
     file: &str,
@@ -149,11 +168,12 @@ pub fn read_headers<R: Read>(
     match reader.read_byte_record(&mut record) {
         Ok(false) => Ok(None),
         Ok(true) => {
+            check_header_width(record.len(), file)?;
             let mut headers = Vec::with_capacity(record.len());
             for (i, field) in record.iter().enumerate() {
                 let name = std::str::from_utf8(field).map_err(|_| {
                     Error::data_at(
-                        &Location::row(file, 1).column(format!("#{}", i + 1)),
+                        &Location::row(file, 1).position(i),
                         "header is not valid UTF-8 (try --encoding latin1 or windows-1252)",
                     )
                 })?;
@@ -163,6 +183,12 @@ pub fn read_headers<R: Read>(
         }
         Err(e) => Err(read_error(file, 1, e)),
     }
+}
+
+/// The index of the first name that an earlier one repeats, in one pass.
+pub fn first_repeated<S: AsRef<str>>(names: &[S]) -> Option<usize> {
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    names.iter().position(|name| !seen.insert(name.as_ref()))
 }
 
 /// The end of the input came inside a quoted field.
@@ -442,6 +468,42 @@ mod tests {
             "{err}"
         );
         assert!(!err.to_string().contains("Sam"));
+    }
+
+    #[test]
+    fn the_first_repeated_name_is_found() {
+        let cases: &[(&[&str], Option<usize>)] = &[
+            (&[], None),
+            (&["a", "b", "c"], None),
+            (&["a", "b", "a"], Some(2)),
+            (&["a", "b", "b", "a"], Some(2)),
+            (&["", "x", ""], Some(2)),
+            (&["A", "a"], None),
+        ];
+        for (names, want) in cases {
+            assert_eq!(first_repeated(names), *want, "{names:?}");
+        }
+    }
+
+    #[test]
+    fn columns_are_named_only_when_their_name_shows() {
+        let headers: Vec<String> = ["id", "ssn\n1,Sam,123", "dob"].map(String::from).to_vec();
+        let cases = [
+            (0, "in.csv: row 4, column \"id\""),
+            (1, "in.csv: row 4, column 2"),
+            (3, "in.csv: row 4, column 4"),
+        ];
+        for (index, want) in cases {
+            let at = column_at(Location::row("in.csv", 4), &headers, index);
+            assert_eq!(at.to_string(), want);
+        }
+    }
+
+    #[test]
+    fn a_header_wider_than_the_limit_is_a_data_error() {
+        assert!(check_header_width(MAX_COLUMNS, "in.csv").is_ok());
+        let err = check_header_width(MAX_COLUMNS + 1, "in.csv").err();
+        assert_eq!(err.as_ref().map(Error::code), Some(65));
     }
 
     #[test]

@@ -229,13 +229,55 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// The longest name from the data (a column name, a key) that a message
+/// prints, in bytes; a longer one is named by its position.
+pub const MAX_SHOWN_NAME: usize = 128;
+
+/// Whether a name that comes from the data may be printed in a message:
+/// short, and without a control character (a runaway quoted header holds
+/// line breaks and the rows after it). Otherwise it is named by position.
+pub fn shows_name(name: &str) -> bool {
+    name.len() <= MAX_SHOWN_NAME && !name.chars().any(char::is_control)
+}
+
+/// A column (or key) as a message names it: `column "dob"`, or by its
+/// position, `column 3`, when the name is not one to print ([`shows_name`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// A name alone: printed only when it shows.
+    Name(String),
+    /// The column at this index (from 0) of its header or record, with its name.
+    At(usize, String),
+    /// The column at this index (from 0), with no name to print.
+    Position(usize),
+}
+
+impl Column {
+    /// The column at `index` (from 0) named `name` in the data.
+    pub fn at(index: usize, name: &str) -> Self {
+        Column::At(index, name.to_string())
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Column::Name(name) | Column::At(_, name) if shows_name(name) => {
+                write!(f, "column {name:?}")
+            }
+            Column::At(index, _) | Column::Position(index) => write!(f, "column {}", index + 1),
+            Column::Name(_) => f.write_str("a column whose name is too long or not printable"),
+        }
+    }
+}
+
 /// Where in an input something was found. Rows count the header as row 1
 /// for CSV (as a spreadsheet shows it) and lines from 1 for NDJSON.
 #[derive(Clone, Debug, Default)]
 pub struct Location {
     pub file: String,
     pub row: Option<u64>,
-    pub column: Option<String>,
+    pub column: Option<Column>,
     /// "line" for NDJSON, "row" for CSV.
     pub unit: &'static str,
 }
@@ -262,8 +304,21 @@ impl Location {
             ..Self::file(file)
         }
     }
+    /// A column by name: a name the user gave (a flag), or one from the
+    /// data whose position is not known (printed only when it shows).
     pub fn column(mut self, column: impl Into<String>) -> Self {
-        self.column = Some(column.into());
+        self.column = Some(Column::Name(column.into()));
+        self
+    }
+    /// The column at `index` (from 0) of a header or record, named `name`
+    /// in the data: by name when it shows, else by position.
+    pub fn field(mut self, index: usize, name: &str) -> Self {
+        self.column = Some(Column::at(index, name));
+        self
+    }
+    /// The column at `index` (from 0), by position.
+    pub fn position(mut self, index: usize) -> Self {
+        self.column = Some(Column::Position(index));
         self
     }
 }
@@ -276,7 +331,7 @@ impl fmt::Display for Location {
         }
         if let Some(column) = &self.column {
             let sep = if self.row.is_some() { ", " } else { ": " };
-            write!(f, "{sep}column {column:?}")?;
+            write!(f, "{sep}{column}")?;
         }
         Ok(())
     }
@@ -295,6 +350,41 @@ mod tests {
             Location::file("a.csv").column("x").to_string(),
             "a.csv: column \"x\""
         );
+    }
+
+    #[test]
+    fn a_name_from_the_data_shows_only_when_short_and_printable() {
+        let long = "n".repeat(MAX_SHOWN_NAME + 1);
+        let cases: &[(Location, &str)] = &[
+            (
+                Location::row("in.csv", 1).field(2, "ssn"),
+                "in.csv: row 1, column \"ssn\"",
+            ),
+            (
+                Location::row("in.csv", 1).field(2, "ssn\n1,Sam"),
+                "in.csv: row 1, column 3",
+            ),
+            (
+                Location::row("in.csv", 1).field(0, "a\tb"),
+                "in.csv: row 1, column 1",
+            ),
+            (
+                Location::row("in.csv", 1).field(4, &long),
+                "in.csv: row 1, column 5",
+            ),
+            (
+                Location::row("in.csv", 1).field(4, &long[1..]),
+                &format!("in.csv: row 1, column \"{}\"", &long[1..]),
+            ),
+            (Location::line("-", 2).position(9), "-: line 2, column 10"),
+            (
+                Location::line("-", 2).column("x\ry"),
+                "-: line 2, a column whose name is too long or not printable",
+            ),
+        ];
+        for (at, want) in cases {
+            assert_eq!(at.to_string(), *want);
+        }
     }
 
     #[test]

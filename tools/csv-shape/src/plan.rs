@@ -163,15 +163,17 @@ impl Plan {
             sources.insert(0, Source::RowNumber);
         }
 
-        if options.to == Format::Ndjson {
-            for (i, name) in names.iter().enumerate() {
-                if names[..i].contains(name) {
-                    return Err(Error::data_at(
-                        &at.clone().column(name),
-                        "column appears twice in the output; NDJSON keys must be unique (use --rename or --select)",
-                    ));
-                }
-            }
+        if options.to == Format::Ndjson
+            && let Some(i) = common::csv::first_repeated(&names)
+        {
+            let at = match sources[i] {
+                Source::Field(field) => at.clone().field(field, &names[i]),
+                Source::Empty | Source::RowNumber => at.clone().column(&names[i]),
+            };
+            return Err(Error::data_at(
+                &at,
+                "column appears twice in the output; NDJSON keys must be unique (use --rename or --select)",
+            ));
         }
 
         let mut types = vec![None; names.len()];

@@ -1,16 +1,16 @@
 //! Reading records: CSV (by byte records, reused) and NDJSON, through the plan into the sink.
 
 use crate::args::{Format, Options};
-use crate::plan::Plan;
+use crate::plan::{Plan, Source};
 use crate::record::{Field, Record};
 use crate::sink::{Cell, Row, RowError, Sink};
 use common::csv::{Encoding, ReadOptions, read_error, read_headers};
 use common::error::Location;
 use common::io::{Output, open_input};
-use common::ndjson::{LineReader, json_syntax_error, parse_object};
+use common::ndjson::{LineReader, check_depth, json_syntax_error, parse_object};
 use common::{Error, Result};
 use csv::ByteRecord;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::mpsc;
 
@@ -50,6 +50,7 @@ fn next_record<'a>(lines: &'a mut LineReader, name: &str) -> Result<Option<(u64,
     let Some((line, bytes)) = lines.next_line()? else {
         return Ok(None);
     };
+    check_depth(bytes, name, line)?;
     match Record::parse(bytes) {
         Ok(record) => Ok(Some((line, record))),
         // The message of serde_json's own reading of the line, which tells
@@ -84,7 +85,12 @@ fn row_error(err: RowError, plan: &Plan, at: Location, options: &Options, out: &
             if options.show_values {
                 what.push_str(&format!(": {value:?}"));
             }
-            Error::data_at(&at.column(&plan.names[column]), what)
+            let name = &plan.names[column];
+            let at = match plan.sources[column] {
+                Source::Field(i) => at.field(i, name),
+                Source::Empty | Source::RowNumber => at.column(name),
+            };
+            Error::data_at(&at, what)
         }
     }
 }
@@ -275,11 +281,13 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
     };
     // The last of a repeated key counts, in the place of its first.
     let mut keys: Vec<String> = Vec::with_capacity(first.fields.len());
+    let mut seen = HashSet::with_capacity(first.fields.len());
     for key in first.keys() {
-        if !keys.iter().any(|k| k == key) {
+        if seen.insert(key) {
             keys.push(key.to_string());
         }
     }
+    drop(seen);
     // Records keyed as the first one is are read by position.
     let first_keys = keys.len();
     // An --add-empty key the first record lacks may still come in later
@@ -320,7 +328,7 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
                     Some(&i) => slots[i] = Some(j),
                     None if closed => {
                         return Err(Error::data_at(
-                            &at().column(key.as_ref()),
+                            &at().field(j, key),
                             "key is not among the first record's keys, which are the columns (list every column with --select)",
                         ));
                     }

@@ -29,8 +29,14 @@ impl<'a> Record<'a> {
     /// Parse one line. The error's message may differ from what reading the
     /// line as a `serde_json::Value` says (a line that is no object is
     /// refused before the rest is read): the caller words it from that.
+    /// The line must be checked first to nest no deeper than
+    /// `common::ndjson::MAX_DEPTH`: serde_json's own limit is lifted.
     pub fn parse(line: &'a [u8]) -> serde_json::Result<Self> {
-        serde_json::from_slice(line)
+        let mut reader = serde_json::Deserializer::from_slice(line);
+        reader.disable_recursion_limit();
+        let record = Record::deserialize(&mut reader)?;
+        reader.end()?;
+        Ok(record)
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -69,7 +75,11 @@ impl Field<'_> {
             ))),
             Some(b'"') => serde_json::from_str::<String>(text).map(|s| Field::Text(Cow::Owned(s))),
             Some(b'n') => Ok(Field::Null),
-            _ => serde_json::from_str::<Value>(text).map(Field::Json),
+            _ => {
+                let mut reader = serde_json::Deserializer::from_str(text);
+                reader.disable_recursion_limit();
+                Value::deserialize(&mut reader).map(Field::Json)
+            }
         }
     }
 }
