@@ -1,4 +1,6 @@
-//! A fresh CA and a server certificate for 127.0.0.1, ::1 and localhost, made at start.
+//! A fresh CA and a server certificate for 127.0.0.1, ::1, localhost and
+//! sandbox.test (a name that is not loopback, for tests through a proxy),
+//! made at start.
 
 use std::io;
 use std::sync::Arc;
@@ -29,7 +31,12 @@ pub(crate) fn generate() -> io::Result<Certs> {
     let ca_cert = ca.self_signed(&ca_key).map_err(io::Error::other)?;
     let issuer = Issuer::new(ca, ca_key);
 
-    let names = vec!["127.0.0.1".to_string(), "::1".into(), "localhost".into()];
+    let names = vec![
+        "127.0.0.1".to_string(),
+        "::1".into(),
+        "localhost".into(),
+        "sandbox.test".into(),
+    ];
     let mut leaf = CertificateParams::new(names).map_err(io::Error::other)?;
     leaf.distinguished_name.push(DnType::CommonName, "sandbox");
     leaf.use_authority_key_identifier_extension = true;

@@ -49,7 +49,7 @@ pub const DOC: ToolDoc = ToolDoc {
     environment: common::http::doc::ENVIRONMENT,
     auth: common::http::doc::AUTH,
     security: &[
-        "Secrets are read from the environment or from files named there, never from flags, and never appear in messages. HTTPS certificates are verified against the system's CAs and --ca-file, with no flag to skip the check (exit 77); plain http:// is allowed only to loopback hosts, or with --insecure-plaintext. A Link header pointing to another origin is not followed, and redirects to another origin drop the credentials.",
+        "Secrets are read from the environment or from files named there, never from flags, and never appear in messages. HTTPS certificates are verified against the system's CAs and --ca-file, with no flag to skip the check (exit 77); plain http:// is allowed only to loopback hosts, or with --insecure-plaintext. A loopback host is never reached through a proxy, and a plain http:// proxy on another machine given a user and password needs --insecure-plaintext too (see ALL_PROXY under ENVIRONMENT). A Link header pointing to another origin is not followed, and redirects to another origin drop the credentials.",
         "Records are written to stdout only: never to stderr, and never in an error message, unless --show-values puts the start of a failed answer there.",
     ],
     exit_codes: common::http::doc::EXIT_CODES,

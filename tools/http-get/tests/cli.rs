@@ -652,7 +652,8 @@ fn dhis2_program_metadata_is_one_record() {
 }
 
 /// A CONNECT proxy on loopback: each tunnel's request head is kept, then
-/// bytes are copied both ways to the host it names.
+/// bytes are copied both ways to the host it names (sandbox.test being
+/// 127.0.0.1).
 fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -674,7 +675,7 @@ fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
                 .split_whitespace()
                 .nth(1)
                 .unwrap_or_default()
-                .to_string();
+                .replace("sandbox.test:", "127.0.0.1:");
             log.lock().unwrap().push(head);
             let Ok(server) = std::net::TcpStream::connect(&target) else {
                 continue;
@@ -693,32 +694,25 @@ fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
 }
 
 #[test]
-fn https_proxy_tunnels_with_connect_and_no_proxy_bypasses_it() {
+fn https_tunnels_through_a_connect_proxy_but_loopback_and_no_proxy_hosts_do_not() {
     let sb = Sandbox::start().unwrap();
-    let url = format!("{}/api/programs/SIPCAprg001", sb.api_url("dhis2"));
+    let path = "/dhis2/api/programs/SIPCAprg001";
+    let by_name = format!("https://sandbox.test:{}{path}", sb.port());
+    let loopback = format!("{}{path}", sb.url());
     let ca = sb.ca_file().display().to_string();
     let (proxy, heads) = connect_proxy();
     let creds = [("HTTP_USER", "admin"), ("HTTP_PASSWORD", "district")];
-    let args = [url.as_str(), "--auth", "basic", "--ca-file", &ca];
-    let host = url
-        .trim_start_matches("https://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let args = |url| [url, "--auth", "basic", "--ca-file", &ca, "--retries", "0"];
 
     // Through the proxy: one CONNECT to the sandbox; the certificate checked
     // is still the sandbox's, and the credentials stay inside the tunnel.
     let env = [creds[0], creds[1], ("HTTPS_PROXY", proxy.as_str())];
-    let run = ok(&args, &env);
+    let run = ok(&args(&by_name), &env);
     assert_eq!(run.values().len(), 1);
     let seen = heads.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "{seen:?}");
-    assert!(
-        seen[0].starts_with(&format!("CONNECT {host} ")),
-        "{}",
-        seen[0]
-    );
+    let connect = format!("CONNECT sandbox.test:{} ", sb.port());
+    assert!(seen[0].starts_with(&connect), "{}", seen[0]);
     assert!(
         !seen[0].contains("district") && !seen[0].contains("Basic"),
         "{}",
@@ -726,16 +720,100 @@ fn https_proxy_tunnels_with_connect_and_no_proxy_bypasses_it() {
     );
     assert_eq!(sb.received("dhis2").len(), 1);
 
-    // NO_PROXY names the host: straight there, the proxy sees nothing more.
+    // A loopback target is reached directly, whichever variable names the proxy.
+    for var in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+    ] {
+        ok(
+            &args(&loopback),
+            &[creds[0], creds[1], (var, proxy.as_str())],
+        );
+    }
+    assert_eq!(
+        heads.lock().unwrap().len(),
+        1,
+        "the proxy saw a loopback request"
+    );
+    assert_eq!(sb.received("dhis2").len(), 6);
+
+    // NO_PROXY names the host: straight there (where sandbox.test does not
+    // resolve); the proxy sees nothing more.
     let env = [
         creds[0],
         creds[1],
         ("https_proxy", proxy.as_str()),
-        ("NO_PROXY", "127.0.0.1"),
+        ("NO_PROXY", "other.test, sandbox.test"),
     ];
-    ok(&args, &env);
+    fails(&args(&by_name), &env, 75);
     assert_eq!(heads.lock().unwrap().len(), 1);
-    assert_eq!(sb.received("dhis2").len(), 2);
+    assert_eq!(sb.received("dhis2").len(), 6);
+}
+
+mod netns;
+
+/// The listener of [`netns::Netns::listen`], when this binary is run again
+/// inside a namespace; nothing otherwise.
+#[test]
+#[ignore = "run by the namespace tests, inside their namespace"]
+fn netns_listener() {
+    netns::serve_if_asked();
+}
+
+/// In a namespace with no route off the machine: a loopback target is
+/// reached directly whichever variable names a proxy, and a plain http://
+/// proxy on another machine is refused before anything is sent to it when
+/// it would carry a password or a plain http:// request.
+#[test]
+fn proxies_in_a_namespace_with_no_route_off_the_machine() {
+    let Some(ns) = netns::Netns::new("http-get") else {
+        return;
+    };
+    let proxy = ns.listen(&format!("{}:3128", netns::OFF_MACHINE), 403);
+    let target = ns.listen("127.0.0.1:8080", 200);
+    let run = |url: &str, env: &[(&str, &str)]| {
+        let mut cmd = assert_cmd::Command::from_std(ns.command(BIN));
+        for var in HTTP_VARS {
+            cmd.env_remove(var);
+        }
+        let creds = [("HTTP_USER", "alice"), ("HTTP_PASSWORD", "pa55-7731")];
+        let args = [url, "--auth", "basic", "--retries", "0", "--timeout", "5"];
+        Run::of(cmd.envs(creds).envs(env.iter().copied()).args(args))
+    };
+    let off = format!("http://{}:3128", netns::OFF_MACHINE);
+    let off_login = format!("http://u:pr0xy-pw@{}:3128", netns::OFF_MACHINE);
+
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "HTTPS_PROXY"] {
+        let sent = run("http://127.0.0.1:8080/cases", &[(var, off_login.as_str())]);
+        assert_eq!(sent.code, 0, "{var}: {}", sent.stderr);
+        assert_eq!(sent.values(), [json!({})], "{var}");
+    }
+    assert_eq!(target.received().matches("GET /cases ").count(), 4);
+    assert!(target.received().contains("authorization: Basic"));
+
+    for (url, proxy_value) in [
+        ("https://example.org/cases", &off_login),
+        ("http://example.org/cases", &off),
+    ] {
+        let refused = run(url, &[("HTTP_PROXY", proxy_value.as_str())]);
+        assert_eq!(refused.code, 64, "{url}: {}", refused.stderr);
+        assert_one_line_without(&refused.stderr, &["pr0xy-pw", "pa55-7731"]);
+    }
+    assert_eq!(proxy.received(), "", "nothing reached the proxy");
+
+    // HTTPS through the same proxy without a password: only the CONNECT
+    // crosses in clear (refused by this stand-in: 69).
+    let tunnelled = run("https://example.org/cases", &[("HTTP_PROXY", off.as_str())]);
+    assert_eq!(tunnelled.code, 69, "{}", tunnelled.stderr);
+    let seen = proxy.received();
+    assert!(seen.starts_with("CONNECT example.org:443 "), "{seen}");
+    assert!(
+        !seen.to_ascii_lowercase().contains("authorization"),
+        "{seen}"
+    );
 }
 
 // ---------------------------------------------------------------- paging on a local server

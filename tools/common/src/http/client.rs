@@ -2,7 +2,7 @@
 //! the --dry-run description of a request.
 
 use super::args::{AuthScheme, HttpArgs, TransportArgs, parse_header};
-use super::{DEFAULT_MAX_RESPONSE_BYTES, Request, auth, redacted, tls, url};
+use super::{DEFAULT_MAX_RESPONSE_BYTES, Request, auth, proxy, redacted, tls, url};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
@@ -28,7 +28,8 @@ pub trait TokenSource: Send + Sync {
 /// The client: one agent for every request of the run.
 pub struct Client {
     pub(super) tool: &'static str,
-    pub(super) agent: ureq::Agent,
+    /// One agent for the run, sending each request on its route (see [`proxy`]).
+    pub(super) agent: proxy::RoutedAgent,
     pub(super) auth: auth::Auth,
     pub(super) headers: Vec<(String, String)>,
     pub(super) policy: RetryPolicy,
@@ -92,6 +93,7 @@ impl Client {
         user_agent: Option<&str>,
     ) -> Result<Client> {
         let tls = tls::config(args.ca_file.as_deref())?;
+        let proxy = proxy::Proxy::from_env()?;
         let user_agent = user_agent.map_or_else(
             || format!("{tool}/{}", env!("CARGO_PKG_VERSION")),
             str::to_string,
@@ -103,6 +105,7 @@ impl Client {
             .max_redirects_will_error(false)
             .timeout_global(Some(Duration::from_secs(args.timeout)))
             .user_agent(user_agent)
+            .proxy(None)
             .build();
         let policy = RetryPolicy {
             retries: args.retries,
@@ -112,7 +115,7 @@ impl Client {
         };
         Ok(Client {
             tool,
-            agent: ureq::Agent::new_with_config(config),
+            agent: proxy::RoutedAgent::new(config, proxy),
             auth,
             headers: Vec::new(),
             policy,
@@ -158,19 +161,21 @@ impl Client {
     }
 
     /// Check a URL before use: http or https, a host, no user info, and
-    /// plain http only to loopback (exit 64) unless --insecure-plaintext.
+    /// no hop in clear off this machine (exit 64) unless
+    /// --insecure-plaintext: plain http only to loopback, and a plain http
+    /// proxy on another machine only without a user and password (see
+    /// [`proxy`]).
     pub fn check_url(&self, url: &str) -> Result<()> {
         let origin = url::origin(url)?;
-        if origin.scheme == "http"
-            && !self.insecure_plaintext
-            && !url::is_loopback_host(&origin.host)
-        {
-            return Err(Error::usage(format!(
-                "{}: plain http:// sends the credentials and the records in clear: it is allowed only to a loopback host (127.0.0.1, ::1, localhost), or with --insecure-plaintext",
-                url::shown(url)
-            )));
-        }
-        Ok(())
+        let uri: ureq::http::Uri = url
+            .parse()
+            .map_err(|_| Error::usage(format!("URL {}: not a valid URL", url::shown(url))))?;
+        proxy::check_route(
+            url,
+            &origin,
+            self.agent.route(&uri),
+            self.insecure_plaintext,
+        )
     }
 
     /// One line for --dry-run: method, URL without its query values,

@@ -72,7 +72,7 @@ pub const TRUST: (&str, &str) = (
 /// ENVIRONMENT entry of every tool on the shared client: an HTTP proxy.
 pub const PROXY: (&str, &str) = (
     "ALL_PROXY, HTTPS_PROXY, HTTP_PROXY, NO_PROXY",
-    "An HTTP proxy for every request, as http://[USER:PASSWORD@]HOST:PORT: the first of ALL_PROXY, HTTPS_PROXY and HTTP_PROXY that is set (or the same names in lower case). HTTPS goes through it with CONNECT, so the certificate checked is still the server's. NO_PROXY (or no_proxy) lists the hosts, domain suffixes and addresses to reach directly, comma-separated.",
+    "An HTTP proxy, as http://[USER:PASSWORD@]HOST:PORT or https://[USER:PASSWORD@]HOST:PORT: the first of ALL_PROXY, HTTPS_PROXY and HTTP_PROXY that is set (or the same names in lower case); another scheme (SOCKS) or a value that is not a URL is exit 78. Requests go through it with CONNECT, so for HTTPS the certificate checked is still the server's. A loopback host (127.0.0.0/8, ::1, localhost) is always reached directly, never through the proxy; NO_PROXY (or no_proxy) lists more hosts, domain suffixes (.example.org) and addresses to reach directly, comma-separated (* for all). The hop to the proxy follows the plain-text rule of the target: a plain http:// target needs --insecure-plaintext whatever the route, and so does a plain http:// proxy on another machine given a user and password, which would otherwise cross the network in clear (exit 64 before anything is sent). An https:// target may go through a plain http:// proxy without credentials: the CONNECT request names only the host and port.",
 );
 
 /// A DESCRIPTION paragraph of every tool on the shared client: what an

@@ -14,6 +14,7 @@ mod auth;
 mod client;
 pub mod doc;
 mod errors;
+mod proxy;
 mod response;
 mod send;
 mod tls;
