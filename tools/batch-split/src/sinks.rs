@@ -6,10 +6,10 @@ use crate::args::{DEFAULT_WIDTH, NameTemplate};
 use crate::batcher::{BatchInfo, Sink};
 use crate::commit::{Committer, Unchecked};
 use crate::records::check_lines;
-use common::io::{AtomicFile, Output};
+use common::io::{AtomicFile, Output, TempFolder};
 use common::receipt::Receipt;
 use common::{Error, Exit, Result, cli};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -197,9 +197,10 @@ pub struct Spilled {
 }
 
 /// Batches written to a private temporary folder (0700, files 0600),
-/// removed when this is dropped.
+/// removed when this is dropped; one a killed run left is removed by the
+/// next run (common::io::TempFolder).
 pub struct SpillSink {
-    dir: tempfile::TempDir,
+    dir: TempFolder,
     names: NameTemplate,
     ext: &'static str,
     current: Option<(BufWriter<File>, PathBuf)>,
@@ -208,15 +209,7 @@ pub struct SpillSink {
 
 impl SpillSink {
     pub fn new(names: NameTemplate, ext: &'static str) -> Result<Self> {
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("batch-split-");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(fs::Permissions::from_mode(0o700));
-        }
-        let dir = builder
-            .tempdir()
+        let dir = TempFolder::create(TOOL)
             .map_err(|e| Error::write("cannot create a temporary folder for batches", e))?;
         Ok(SpillSink {
             dir,

@@ -64,3 +64,38 @@ fn out_dir_killed_anywhere_never_shows_a_partial_batch_and_a_rerun_cleans_up() {
     }
     eprintln!("{KILLS} kills left {left} temp files, all removed by the reruns");
 }
+
+#[test]
+fn exec_killed_anywhere_leaves_no_spilled_batches_after_the_next_run() {
+    let wrk = Workdir::new(BIN);
+    wrk.create("in.ndjson", records());
+    std::fs::create_dir(wrk.path("tmp")).unwrap();
+    let exec = |wrk: &Workdir| {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.current_dir(wrk.root())
+            .env("TMPDIR", wrk.path("tmp"))
+            .args(["-n", "1000", "--exec", "cat >/dev/null", "in.ndjson"]);
+        cmd
+    };
+    let started = Instant::now();
+    assert!(exec(&wrk).output().unwrap().status.success());
+    let whole = started.elapsed();
+    assert_eq!(names_in(&wrk.path("tmp")), Vec::<String>::new());
+
+    let mut rng = Rng(0x5eed_0006);
+    let mut left = 0;
+    for kill in 0..KILLS {
+        let delay = Duration::from_micros(rng.below(whole.as_micros() as usize + 1) as u64);
+        kill_after(&mut exec(&wrk), delay);
+        left += names_in(&wrk.path("tmp")).len();
+        let rerun = exec(&wrk).output().unwrap();
+        assert!(rerun.status.success(), "kill {kill} after {delay:?}");
+        assert_eq!(
+            names_in(&wrk.path("tmp")),
+            Vec::<String>::new(),
+            "kill {kill} after {delay:?}: a spill folder with batches stayed in TMPDIR"
+        );
+    }
+    assert!(left > 0, "no kill landed while batches were spilled");
+    eprintln!("{KILLS} kills left {left} spill folders, all removed by the reruns");
+}

@@ -415,6 +415,90 @@ fn is_abandoned(path: &Path, pid: u32) -> bool {
     old || !process_running(pid)
 }
 
+/// A private folder (0700) for a run's scratch files with record content,
+/// in `$TMPDIR` under a temp name of the tool's, `.TOOL.PID.SUFFIX.tmp`,
+/// removed with everything in it when dropped. Its `.lock` file is held
+/// locked while it lives, so that [`TempFolder::create`] can remove the
+/// folders that runs of the same tool killed before their end left behind
+/// (no lock held, and their pid gone or older than a minute), which would
+/// otherwise keep patient data in `$TMPDIR` for good.
+#[derive(Debug)]
+pub struct TempFolder {
+    path: PathBuf,
+    _lock: File,
+}
+
+/// The lock file inside a [`TempFolder`].
+const TEMP_FOLDER_LOCK: &str = ".lock";
+
+impl TempFolder {
+    /// Create the folder of `tool` in `$TMPDIR`, after removing the ones
+    /// its killed runs left there.
+    pub fn create(tool: &str) -> io::Result<TempFolder> {
+        TempFolder::create_in(&std::env::temp_dir(), tool)
+    }
+
+    /// Like [`TempFolder::create`], in `parent`.
+    pub fn create_in(parent: &Path, tool: &str) -> io::Result<TempFolder> {
+        remove_stale_temp_folders(parent, tool);
+        let tag = format!("{}.{:016x}", std::process::id(), unique_suffix());
+        let path = parent.join(temp_name(tool, &tag, TEMP_KIND));
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(&path)?;
+        let lock = File::create(path.join(TEMP_FOLDER_LOCK)).inspect(|file| {
+            let _ = file.try_lock();
+        });
+        match lock {
+            Ok(lock) => Ok(TempFolder { path, _lock: lock }),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&path);
+                Err(e)
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Remove the [`TempFolder`]s of `tool` in `parent` that killed runs left.
+/// The number removed.
+pub fn remove_stale_temp_folders(parent: &Path, tool: &str) -> usize {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return 0;
+    };
+    let prefix = format!(".{tool}.");
+    entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            let name = entry.file_name();
+            let Some(name) = name.to_str().filter(|name| name.starts_with(&prefix)) else {
+                return false;
+            };
+            let Some(pid) = temp_file_pid(name) else {
+                return false;
+            };
+            let path = entry.path();
+            let is_folder = path.symlink_metadata().is_ok_and(|meta| meta.is_dir());
+            is_folder
+                && is_abandoned(&path.join(TEMP_FOLDER_LOCK), pid)
+                && fs::remove_dir_all(&path).is_ok()
+        })
+        .count()
+}
+
 /// Whether a process with this pid runs, as /proc shows; where there is no
 /// /proc, it is taken to run, and only the age of its files counts.
 fn process_running(pid: u32) -> bool {
@@ -476,6 +560,36 @@ mod tests {
     /// A name of `bytes` bytes or just under, made of `piece` (one at least).
     fn name_of(piece: &str, bytes: usize) -> String {
         piece.repeat((bytes / piece.len()).max(1))
+    }
+
+    #[test]
+    fn temp_folders_are_private_removed_on_drop_and_left_ones_swept() -> Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let gone = u32::MAX - 1;
+        // Left by a killed run: its pid is gone and nobody holds its lock.
+        let left = tmp.path().join(format!(".batch-split.{gone}.00ff.tmp"));
+        fs::create_dir(&left)?;
+        fs::write(left.join(TEMP_FOLDER_LOCK), "")?;
+        fs::write(left.join("00000001.batch"), "a record")?;
+        // Another tool's, and a live one of the same tool: both kept.
+        let other = tmp.path().join(format!(".index-diff.{gone}.00ff.tmp"));
+        fs::create_dir(&other)?;
+        let live = TempFolder::create_in(tmp.path(), "batch-split")?;
+        assert!(!left.exists(), "the killed run's folder is still there");
+        assert!(other.exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(live.path())?.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700);
+        }
+        let second = TempFolder::create_in(tmp.path(), "batch-split")?;
+        assert!(live.path().exists(), "a live folder was swept");
+        let path = live.path().to_path_buf();
+        drop(live);
+        assert!(!path.exists());
+        drop(second);
+        Ok(())
     }
 
     #[test]
