@@ -10,6 +10,7 @@ use common::result::{HASH, KEY, OP, REMOTE_ID};
 use common::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
 
@@ -143,13 +144,11 @@ fn read_csv(input: Input, options: &Options, keep: &Keep) -> Result<Loaded> {
         return Ok(loaded);
     };
     let header_at = Location::row(&name, 1);
-    for (i, header) in headers.iter().enumerate() {
-        if headers[..i].contains(header) {
-            return Err(Error::data_at(
-                &header_at.clone().column(header),
-                "the header names this column twice",
-            ));
-        }
+    if let Some(i) = common::csv::first_repeated(&headers) {
+        return Err(Error::data_at(
+            &header_at.clone().field(i, &headers[i]),
+            "the header names this column twice",
+        ));
     }
     let wanted = options.key.iter().chain(options.columns.iter().flatten());
     let missing: Vec<String> = wanted
@@ -167,15 +166,11 @@ fn read_csv(input: Input, options: &Options, keep: &Keep) -> Result<Loaded> {
         .collect();
     for &i in &kept {
         crate::args::check_identifier(&headers[i]).map_err(|why| {
-            let column = if headers[i].is_empty() {
-                format!("#{}", i + 1)
-            } else {
-                headers[i].clone()
+            let at = match headers[i].is_empty() {
+                true => header_at.clone().position(i),
+                false => header_at.clone().field(i, &headers[i]),
             };
-            Error::data_at(
-                &header_at.clone().column(column),
-                format!("bad column name: {why}"),
-            )
+            Error::data_at(&at, format!("bad column name: {why}"))
         })?;
     }
     loaded.fields = kept.iter().map(|&i| headers[i].clone()).collect();
@@ -241,6 +236,12 @@ fn read_ndjson(input: Input, options: &Options, keep: &Keep) -> Result<Loaded> {
     };
     // The key's fields come first, so that every record has their places.
     loaded.fields.extend(options.key.iter().cloned());
+    let mut places: HashMap<String, usize> = loaded
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.clone(), i))
+        .collect();
     while let Some((line, mut map)) = reader.next_object()? {
         let at = Location::line(&name, line);
         let op = text_of(&map, OP);
@@ -248,19 +249,20 @@ fn read_ndjson(input: Input, options: &Options, keep: &Keep) -> Result<Loaded> {
         let mut values: Vec<Option<Val>> = vec![None; loaded.fields.len()];
         let given_key = map.get(KEY).filter(|k| !k.is_null()).cloned();
         let bookkeeping = (text_of(&map, HASH), text_of(&map, REMOTE_ID));
-        for (field, value) in std::mem::take(&mut map) {
+        for (position, (field, value)) in std::mem::take(&mut map).into_iter().enumerate() {
             if !keep.keeps(&field) {
                 continue;
             }
-            let i = match loaded.fields.iter().position(|f| *f == field) {
-                Some(i) => i,
+            let i = match places.get(&field) {
+                Some(&i) => i,
                 None => {
                     crate::args::check_identifier(&field).map_err(|why| {
                         Error::data_at(
-                            &at.clone().column(&field),
+                            &at.clone().field(position, &field),
                             format!("bad column name: {why}"),
                         )
                     })?;
+                    places.insert(field.clone(), loaded.fields.len());
                     loaded.fields.push(field);
                     values.push(None);
                     loaded.fields.len() - 1
