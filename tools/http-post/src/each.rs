@@ -63,10 +63,14 @@ impl Current<'_> {
         }
     }
 
+    /// A URL from `template`: an empty value is refused like a missing one,
+    /// since `/cases/{id}` would become the collection `/cases/` and
+    /// `?number={n}` a query that matches records without one.
     fn render_url(&self, template: &Template, what: &str) -> Result<String> {
+        let value = |name: &str| field_text(self.record, name).filter(|text| !text.is_empty());
         template
-            .render(|name| field_text(self.record, name), encode_path_segment)
-            .map_err(|Missing(field)| missing(what, &field))
+            .render(value, encode_path_segment)
+            .map_err(|Missing(field)| missing_in_url(what, &field))
     }
 
     /// `request`, to a URL made from `template`, shown in messages as the
@@ -85,6 +89,12 @@ impl Current<'_> {
             .map_err(|Missing(field)| missing(what, &field))?;
         fitting_file_name(name, what, template)
     }
+}
+
+fn missing_in_url(what: &str, field: &str) -> Error {
+    Error::data(format!(
+        "{what}'s field {{{field}}} is missing, null, empty, or not a string or number"
+    ))
 }
 
 fn missing(what: &str, field: &str) -> Error {

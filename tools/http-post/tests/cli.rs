@@ -1411,6 +1411,32 @@ fn dot_segments_in_values_are_percent_encoded() {
 }
 
 #[test]
+fn an_empty_value_in_a_url_template_fails_its_record_and_sends_nothing_for_it() {
+    let (sb, wrk) = start();
+    let prefix = "/reqcheck/patient_data/";
+    answer_next(&sb, prefix, 1, 201);
+    let input = [("k1", ""), ("k2", "b")]
+        .map(|(key, name)| json!({"_key": key, "name": name}).to_string())
+        .join("\n");
+    let url = format!("{}{prefix}{{name}}", sb.url());
+    let run = http_post(&wrk, Some(&sb), &["--each", &url], &[], &input);
+    assert_eq!(run.code, 65, "{}", run.stderr);
+    let results = run.values();
+    assert_eq!(results[0]["ok"], json!(false));
+    assert_eq!(
+        results[0]["error"],
+        json!("the URL template's field {name} is missing, null, empty, or not a string or number")
+    );
+    assert_eq!(results[1]["ok"], json!(true));
+    let paths: Vec<String> = sb
+        .received("reqcheck")
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(paths, [format!("{prefix}b")]);
+}
+
+#[test]
 fn a_save_name_too_long_fails_its_record_only_and_the_save_dir_is_private() {
     let (sb, wrk) = start();
     let url = patient_data_url(&sb);
