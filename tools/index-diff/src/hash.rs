@@ -145,12 +145,21 @@ fn write_raw_canonical(out: &mut Vec<u8>, text: &str) {
             Ok(s) => write_json_string(out, s.as_bytes()),
             Err(_) => out.extend_from_slice(text.as_bytes()),
         },
-        Some(b'{' | b'[') => match serde_json::from_str::<Value>(text) {
+        Some(b'{' | b'[') => match nested_value(text) {
             Ok(value) => write_canonical(out, &value),
             Err(_) => out.extend_from_slice(text.as_bytes()),
         },
         _ => out.extend_from_slice(text.as_bytes()),
     }
+}
+
+/// A field's array or object, from a record already checked to nest no
+/// deeper than `common::ndjson::MAX_DEPTH` (serde_json's own limit is lifted).
+fn nested_value(text: &str) -> serde_json::Result<Value> {
+    use serde::Deserialize;
+    let mut reader = serde_json::Deserializer::from_str(text);
+    reader.disable_recursion_limit();
+    Value::deserialize(&mut reader)
 }
 
 fn write_fields(out: &mut Vec<u8>, fields: &[(&String, &Value)]) {

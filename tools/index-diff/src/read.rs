@@ -142,13 +142,11 @@ impl Reading {
         let Some(headers) = common::csv::read_headers(&mut reader, &file)? else {
             return Ok(());
         };
-        for (i, name) in headers.iter().enumerate() {
-            if headers[..i].contains(name) {
-                return Err(Error::data_at(
-                    &Location::row(file.as_str(), 1).column(name.as_str()),
-                    "the column name appears twice in the header",
-                ));
-            }
+        if let Some(i) = common::csv::first_repeated(&headers) {
+            return Err(Error::data_at(
+                &Location::row(file.as_str(), 1).field(i, &headers[i]),
+                "the column name appears twice in the header",
+            ));
         }
         let mut key_columns = Vec::with_capacity(self.key.len());
         for column in &self.key {
@@ -184,7 +182,7 @@ impl Reading {
                 let value = String::from_utf8_lossy(&record[i]);
                 if value.is_empty() {
                     return Err(Error::data_at(
-                        &Location::row(file.as_str(), row).column(headers[i].as_str()),
+                        &Location::row(file.as_str(), row).field(i, &headers[i]),
                         "the key is empty",
                     ));
                 }

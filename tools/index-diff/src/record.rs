@@ -3,7 +3,7 @@
 //! where the key or the hash needs it.
 
 use common::error::Location;
-use common::ndjson::json_syntax_error;
+use common::ndjson::{check_depth, json_syntax_error};
 use common::{Error, Result};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -19,11 +19,14 @@ pub struct RawRecord<'a> {
 
 impl<'a> RawRecord<'a> {
     /// Parse one NDJSON line; errors name the file and line, never the text.
+    /// A line nested deeper than `MAX_DEPTH` is a data error.
     pub fn parse(bytes: &'a [u8], file: &str, line: u64) -> Result<RawRecord<'a>> {
         if let Some(fields) = scan_flat(bytes) {
             return Ok(RawRecord { fields });
         }
+        check_depth(bytes, file, line)?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
+        de.disable_recursion_limit();
         let fields = de
             .deserialize_any(RecordVisitor)
             .and_then(|fields| de.end().map(|()| fields));

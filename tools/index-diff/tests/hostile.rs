@@ -1,0 +1,169 @@
+#![allow(clippy::unwrap_used)]
+//! index-diff on hostile input: names from the data in messages, nesting,
+//! header width, and a bounded property test. All data here is invented.
+
+use common::testing::{SENTINEL, Workdir, assert_contained, stderr_of};
+use proptest::prelude::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_index-diff");
+
+/// The codes the man page documents, and 0.
+fn documented() -> Vec<i32> {
+    let mut codes: Vec<i32> = index_diff::DOC
+        .exit_codes
+        .iter()
+        .map(|e| e.code())
+        .collect();
+    codes.push(0);
+    codes
+}
+
+/// Diff `stdin` against `state.json`, keyed by id; the exit code and
+/// stderr, checked for the sentinel.
+fn diff(w: &Workdir, from: &str, stdin: &[u8]) -> (i32, String) {
+    let args = ["--index", "state.json", "--key", "id", "--from", from];
+    let out = w.run(args).write_stdin(stdin.to_vec()).output().unwrap();
+    assert_contained(&out, &documented(), &format!("--from {from}"));
+    (out.status.code().unwrap_or(-1), stderr_of(&out))
+}
+
+fn long_name() -> String {
+    format!("{SENTINEL}{}", "n".repeat(200))
+}
+
+#[test]
+fn a_name_from_the_data_that_is_long_or_has_control_characters_is_named_by_position() {
+    let mut runaway = format!("id,name,\"ssn\n1,{SENTINEL},1\n2,Bo,2\"\n3,Al,").into_bytes();
+    runaway.extend_from_slice(b"\xff\n");
+    let short_row = format!("id,name,\"ssn\n1,{SENTINEL},1\n2,Bo,2\"\n3,Al\n").into_bytes();
+    let mut long_header = format!("id,{}\n1,", long_name()).into_bytes();
+    long_header.extend_from_slice(b"\xff\n");
+    let twice = format!("id,\"n\n{SENTINEL}\",x,\"n\n{SENTINEL}\"\n1,2,3,4\n").into_bytes();
+    let cases: &[(&[u8], &str)] = &[
+        (&runaway, "<stdin>: row 2, column 3: not valid UTF-8"),
+        (&long_header, "<stdin>: row 2, column 2: not valid UTF-8"),
+        (&short_row, "<stdin>: row 2, column 3: the row has 2 fields"),
+        (
+            &twice,
+            "<stdin>: row 1, column 4: the column name appears twice",
+        ),
+    ];
+    for (stdin, want) in cases {
+        let w = Workdir::new(BIN);
+        let (code, stderr) = diff(&w, "csv", stdin);
+        assert_eq!(code, 65, "{stderr}");
+        assert!(stderr.contains(want), "{stderr}");
+        assert!(!w.path("state.json").exists());
+    }
+}
+
+#[test]
+fn a_repeated_column_is_still_found_among_many() {
+    let names: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
+    let cases = [(4999, 17), (1, 0), (2500, 2499)];
+    for (at, copies) in cases {
+        let mut header = names.clone();
+        header[at] = names[copies].clone();
+        let input = format!("id,{}\n1,{}\n", header.join(","), vec!["1"; 5000].join(","));
+        let w = Workdir::new(BIN);
+        let (code, stderr) = diff(&w, "csv", input.as_bytes());
+        assert_eq!(code, 65, "{stderr}");
+        let want = format!("row 1, column \"c{copies}\": the column name appears twice");
+        assert!(stderr.contains(&want), "{stderr}");
+        assert!(!w.path("state.json").exists());
+    }
+}
+
+/// A record nested `depth` levels deep, the record's object the first.
+fn nested(depth: usize) -> String {
+    let inner = depth - 1;
+    format!(
+        "{{\"id\":\"1\",\"name\":\"{SENTINEL}\",\"v\":{}1{}}}\n",
+        "[".repeat(inner),
+        "]".repeat(inner)
+    )
+}
+
+#[test]
+fn json_nests_up_to_the_one_limit_and_no_deeper() {
+    use common::ndjson::MAX_DEPTH;
+    let cases = [(MAX_DEPTH, 0), (MAX_DEPTH + 1, 65), (10_000, 65)];
+    for (depth, want) in cases {
+        let w = Workdir::new(BIN);
+        let (code, stderr) = diff(&w, "ndjson", nested(depth).as_bytes());
+        assert_eq!(code, want, "depth {depth}: {stderr}");
+        if want == 65 {
+            assert!(stderr.contains("<stdin>: line 1: "), "{stderr}");
+            assert!(stderr.contains("nested deeper than"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_header_wider_than_the_limit_is_refused() {
+    use common::csv::MAX_COLUMNS;
+    let w = Workdir::new(BIN);
+    let input = format!("id,{}\n", vec!["a"; MAX_COLUMNS].join(","));
+    let (code, stderr) = diff(&w, "csv", input.as_bytes());
+    assert_eq!(code, 65, "{stderr}");
+    assert!(
+        stderr.contains("<stdin>: row 1: the header has 1000001 columns"),
+        "{stderr}"
+    );
+}
+
+// ------------------------------------------------------------ property test
+
+/// Pieces of hostile CSV and NDJSON; every value carries the sentinel.
+const PIECES: &[&[u8]] = &[
+    b"\"",
+    b",",
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"\xEF\xBB\xBF",
+    b"\0",
+    b"\x01",
+    b"\xff",
+    b"\xc3",
+    b"Sentinel-PHI-7731",
+    b"\"Sentinel-PHI-7731\"",
+    b"\"\"",
+    b"id",
+    b"{\"id\":\"Sentinel-PHI-7731\"}",
+    b"{\"id\":\"1\",\"name\":\"Sentinel-PHI-7731\"}",
+    b"{\"Sentinel-PHI-7731\":1}",
+    b"{\"v\":[[[[[[[[",
+    b"]]]]]]]]}",
+    b"{",
+    b"}",
+    b":",
+    b"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+];
+
+fn hostile_input(head: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop::sample::select(PIECES), 0..40).prop_map(move |pieces| {
+        let mut input = head.to_vec();
+        input.extend_from_slice(&pieces.concat());
+        input
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_input_ends_in_a_documented_code_and_a_failure_leaves_the_index(
+        csv in hostile_input(b"id,name\n"),
+        ndjson in hostile_input(b"{\"id\":\"1\"}\n"),
+    ) {
+        for (from, input) in [("csv", &csv), ("ndjson", &ndjson)] {
+            let w = Workdir::new(BIN);
+            w.create("state.json", "{}\n");
+            let (code, _) = diff(&w, from, input);
+            if code != 0 {
+                prop_assert_eq!(w.read("state.json"), "{}\n", "--from {}", from);
+            }
+        }
+    }
+}
