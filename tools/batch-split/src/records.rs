@@ -9,7 +9,7 @@ use crate::batcher::{Batcher, Framing, Sink};
 use common::csv::QuoteGuard;
 use common::error::Location;
 use common::io::Input;
-use common::ndjson::{LineReader, json_syntax_error, parse_object};
+use common::ndjson::{LineReader, parse_json, parse_object};
 use common::{Error, Result};
 use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
@@ -57,14 +57,14 @@ pub fn read_ndjson<S: Sink>(
 /// Check that an NDJSON line is one JSON object, without building it.
 /// Errors name the file, line and character, never the text.
 pub fn check_object(bytes: &[u8], file: &str, line: u64) -> Result<()> {
-    match serde_json::from_slice::<IgnoredAny>(bytes) {
-        Ok(_) if bytes.trim_ascii_start().first() == Some(&b'{') => Ok(()),
-        Ok(_) => Err(Error::data_at(
-            &Location::line(file, line),
-            "expected a JSON object",
-        )),
-        Err(e) => Err(json_syntax_error(&e, file, line)),
+    parse_json::<IgnoredAny>(bytes, file, line)?;
+    if bytes.trim_ascii_start().first() == Some(&b'{') {
+        return Ok(());
     }
+    Err(Error::data_at(
+        &Location::line(file, line),
+        "expected a JSON object",
+    ))
 }
 
 /// Check every record of a batch's NDJSON bytes (each ending with LF),
@@ -180,7 +180,7 @@ pub fn read_csv<S: Sink>(
     let mut batcher = Batcher::new(sink, framing, limits);
     let mut object = Vec::new();
     loop {
-        check_width(&record, &headers, &file, row)?;
+        common::csv::check_width(&record, &headers, &file, row)?;
         if array {
             check_utf8(&record, &headers, &file, row)?;
             object.clear();
@@ -237,34 +237,13 @@ fn offset_of(record: &csv::ByteRecord) -> u64 {
     record.position().map_or(0, |p| p.byte())
 }
 
-/// A row must have the header's number of fields; the message names the
-/// first column missing, or the first one too many.
-fn check_width(record: &csv::ByteRecord, headers: &[String], file: &str, row: u64) -> Result<()> {
-    let (got, want) = (record.len(), headers.len());
-    if got == want {
-        return Ok(());
-    }
-    let column = if got < want {
-        headers[got].clone()
-    } else {
-        format!("#{}", want + 1)
-    };
-    Err(Error::data_at(
-        &Location::row(file, row).column(column),
-        format!(
-            "the row has {}, the header has {want}",
-            crate::count(got, "field", "fields")
-        ),
-    ))
-}
-
 /// `--array` makes JSON strings, which must be UTF-8. (The shared check
 /// suggests an --encoding flag, which batch-split does not have.)
 fn check_utf8(record: &csv::ByteRecord, headers: &[String], file: &str, row: u64) -> Result<()> {
     match record.iter().position(|f| std::str::from_utf8(f).is_err()) {
         None => Ok(()),
         Some(i) => Err(Error::data_at(
-            &Location::row(file, row).column(headers[i].as_str()),
+            &common::csv::column_at(Location::row(file, row), headers, i),
             "not valid UTF-8, which --array needs (transcode first: csv-shape --encoding latin1)",
         )),
     }
@@ -273,6 +252,7 @@ fn check_utf8(record: &csv::ByteRecord, headers: &[String], file: &str, row: u64
 /// The header's names, for messages and `--array` keys. Only `--array`
 /// needs them to be UTF-8 and unique; copied batches keep the bytes as they are.
 fn header_names(record: &csv::ByteRecord, array: bool, file: &str) -> Result<Vec<String>> {
+    common::csv::check_header_width(record.len(), file)?;
     let mut names = Vec::with_capacity(record.len());
     for (i, field) in record.iter().enumerate() {
         let field = match i {
@@ -283,7 +263,7 @@ fn header_names(record: &csv::ByteRecord, array: bool, file: &str) -> Result<Vec
             Ok(name) => names.push(name.to_string()),
             Err(_) if array => {
                 return Err(Error::data_at(
-                    &Location::row(file, 1).column(format!("#{}", i + 1)),
+                    &Location::row(file, 1).position(i),
                     "the column name is not valid UTF-8, which --array needs (transcode first: csv-shape --encoding latin1)",
                 ));
             }
@@ -297,15 +277,13 @@ fn header_names(record: &csv::ByteRecord, array: bool, file: &str) -> Result<Vec
 }
 
 fn check_unique(headers: &[String], file: &str) -> Result<()> {
-    for (i, name) in headers.iter().enumerate() {
-        if headers[..i].contains(name) {
-            return Err(Error::data_at(
-                &Location::row(file, 1).column(name.as_str()),
-                "the column name appears twice; --array needs unique names",
-            ));
-        }
+    match common::csv::first_repeated(headers) {
+        None => Ok(()),
+        Some(i) => Err(Error::data_at(
+            &Location::row(file, 1).field(i, &headers[i]),
+            "the column name appears twice; --array needs unique names",
+        )),
     }
-    Ok(())
 }
 
 fn to_object(record: &csv::ByteRecord, headers: &[String]) -> Value {

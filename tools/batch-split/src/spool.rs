@@ -354,7 +354,13 @@ fn with_suffix(name: &OsStr, n: u32) -> OsString {
 /// The file as one compact line of JSON, or why it is not a record.
 /// The reason names the file and position, never the content.
 fn compact_object(bytes: &[u8], file: &str) -> std::result::Result<Vec<u8>, String> {
-    match serde_json::from_slice::<Value>(bytes) {
+    if common::ndjson::nesting_depth(bytes) > common::ndjson::MAX_DEPTH {
+        return Err(format!("{file}: {}", common::ndjson::too_deep_message()));
+    }
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    reader.disable_recursion_limit();
+    let value = serde::Deserialize::deserialize(&mut reader).and_then(|v| reader.end().map(|()| v));
+    match value {
         Ok(value @ Value::Object(_)) => serde_json::to_vec(&value).map_err(|e| e.to_string()),
         Ok(_) => Err(format!("{file}: expected one JSON object")),
         Err(e) => Err(json_syntax_error(&e, file, e.line() as u64).to_string()),
