@@ -244,7 +244,7 @@ mod tests {
     /// the proxy variable's value, NO_PROXY and --insecure-plaintext:
     /// "direct" or "proxy", and the exit code of a refusal.
     #[test]
-    fn routes_and_their_checks() {
+    fn routes_and_their_checks() -> Result<()> {
         for (target, proxy, no_proxy, insecure, expected) in [
             // A loopback target never goes through a proxy.
             ("http://127.0.0.1:9/x", OFF, NONE, false, "direct"),
@@ -275,11 +275,13 @@ mod tests {
         ] {
             let case =
                 format!("{target} via {proxy:?}, NO_PROXY {no_proxy:?}, insecure {insecure}");
-            let proxy = (!proxy.is_empty())
-                .then(|| Proxy::parse("HTTP_PROXY", proxy, Some(no_proxy)).unwrap());
-            let uri: Uri = target.parse().unwrap();
+            let proxy = match proxy {
+                NONE => None,
+                value => Some(Proxy::parse("HTTP_PROXY", value, Some(no_proxy))?),
+            };
+            let origin = url::origin(target)?;
+            let uri: Uri = target.parse().map_err(|_| Error::usage(case.clone()))?;
             let route = route(proxy.as_ref(), &uri);
-            let origin = url::origin(target).unwrap();
             let checked = check_route(target, &origin, route, insecure);
             let mut outcome = match route {
                 Route::Direct => "direct".to_string(),
@@ -291,10 +293,11 @@ mod tests {
             }
             assert_eq!(outcome, expected, "{case}");
         }
+        Ok(())
     }
 
     #[test]
-    fn proxy_values_that_cannot_be_used_are_config_errors_without_the_value() {
+    fn proxy_values_that_cannot_be_used_are_config_errors_without_the_value() -> Result<()> {
         for value in [
             "socks5://u:pr0xy-pw@192.0.2.1:1080",
             "ftp://u:pr0xy-pw@h:21",
@@ -308,8 +311,9 @@ mod tests {
                 "{value}: {e:?}"
             );
         }
-        let proxy = Proxy::parse("HTTPS_PROXY", OFF_LOGIN, None).unwrap();
+        let proxy = Proxy::parse("HTTPS_PROXY", OFF_LOGIN, None)?;
         assert_eq!(proxy.shown(), "http://192.0.2.1:3128 (HTTPS_PROXY)");
         assert_eq!(format!("{proxy:?}"), proxy.shown());
+        Ok(())
     }
 }

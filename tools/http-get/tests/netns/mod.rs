@@ -4,7 +4,7 @@
 //! another machine. Listeners run inside it as the test binary itself, run
 //! again on its `netns_listener` test (see [`serve_if_asked`]). Shared by
 //! the http-get and http-post tests.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::print_stdout)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
