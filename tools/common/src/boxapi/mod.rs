@@ -2,8 +2,9 @@
 //! a developer token), held for the run and fetched again once when Box
 //! answers 401; folders listed page by page and paths resolved by name
 //! (created with mkdir, reused on 409); file info, moves, deletes and
-//! downloads. Requests go through [`crate::http::Client`], so 429 and 5xx
-//! are retried with Retry-After, TLS is verified, and errors name the
+//! downloads. Requests go through [`crate::http::Client`], so the
+//! temporary statuses (408, 429, most 5xx) are retried with Retry-After,
+//! TLS is verified, and errors name the
 //! method and URL, never a secret or a body.
 
 mod args;
@@ -101,8 +102,8 @@ impl BoxClient {
     }
 
     /// Send a request with the token: every final answer comes back (check
-    /// it with [`BoxClient::check`]); 429 and 5xx were retried, and a 401
-    /// fetched a new token and sent the request once more.
+    /// it with [`BoxClient::check`]); the temporary statuses were retried,
+    /// and a 401 fetched a new token and sent the request once more.
     pub fn send(&self, request: &Request) -> Result<Response> {
         self.client.send(request)
     }
@@ -113,8 +114,8 @@ impl BoxClient {
         self.check(response)
     }
 
-    /// The answer if it is a success, else its error: 401 and 403 are 77,
-    /// 429 and 5xx 75, other statuses 69, with Box's error code (such as
+    /// The answer if it is a success, else its error, with the exit of the
+    /// client's table (`http::status_exit`), and Box's error code (such as
     /// item_name_in_use) when the answer has one.
     pub fn check(&self, response: Response) -> Result<Response> {
         match error_of(&response) {
