@@ -29,7 +29,33 @@ pub(super) fn transport_error(method: Method, shown: &str, e: ureq::Error) -> Er
         ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
             Error::usage(format!("{at}: not a valid request (URL or header)"))
         }
+        ureq::Error::ConnectProxyFailed(reason) => proxy_refused(&at, &reason),
         other => Error::unavailable(format!("{at}: {other}")),
+    }
+}
+
+/// The proxy did not open the tunnel: its status read as a server's
+/// (407 is its login refused, 77; a 502 or 503 is temporary, 75), and no
+/// answer at all is temporary.
+fn proxy_refused(at: &str, reason: &str) -> Error {
+    let status = reason
+        .strip_prefix("proxy server responded ")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|code| code.parse::<u16>().ok());
+    match status {
+        Some(status) => {
+            let exit = super::response::status_exit(status).unwrap_or(Exit::Unavailable);
+            let why = if status == 407 {
+                ": check the user and password of the proxy variable"
+            } else {
+                ""
+            };
+            Error::new(
+                exit,
+                format!("{at}: the proxy refused the tunnel with HTTP {status}{why}"),
+            )
+        }
+        None => Error::temp_fail(format!("{at}: the proxy did not answer the tunnel request")),
     }
 }
 
@@ -106,6 +132,27 @@ fn rustls_error(e: &ureq::Error) -> Option<&rustls::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_proxy_refusing_the_tunnel_gives_the_exit_of_its_status() {
+        for (reason, code) in [
+            (
+                "proxy server responded 407/Proxy Authentication Required",
+                77,
+            ),
+            ("proxy server responded 403/Forbidden", 77),
+            ("proxy server responded 502/Bad Gateway", 75),
+            ("proxy server responded 503/Service Unavailable", 75),
+            ("proxy server responded 400/Bad Request", 69),
+            ("proxy server did not respond", 75),
+        ] {
+            assert_eq!(
+                proxy_refused("GET https://h/x", reason).code(),
+                code,
+                "{reason}"
+            );
+        }
+    }
 
     #[test]
     fn network_and_tls_failures_are_described_briefly() {
