@@ -1437,6 +1437,26 @@ fn an_empty_value_in_a_url_template_fails_its_record_and_sends_nothing_for_it() 
 }
 
 #[test]
+fn a_login_url_that_cannot_be_derived_names_the_host_not_the_templated_path() {
+    let wrk = Workdir::new(BIN);
+    let input = json!({"_key": "k", "name": SENTINEL}).to_string();
+    let env = [("HTTP_USER", "u"), ("HTTP_PASSWORD", "p")];
+    let args = [
+        "--each",
+        "--auth",
+        "primero",
+        "https://127.0.0.1:9/cases/{name}",
+    ];
+    let run = http_post(&wrk, None, &args, &env, &input);
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("on https://127.0.0.1:9 "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_save_name_too_long_fails_its_record_only_and_the_save_dir_is_private() {
     let (sb, wrk) = start();
     let url = patient_data_url(&sb);

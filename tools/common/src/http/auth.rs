@@ -3,7 +3,7 @@
 //! client assertion, Primero's token login, OSCaR's sign_in headers).
 
 use super::args::{AuthScheme, HttpArgs};
-use super::url::{api_base, encode_query_value, shown};
+use super::url::{api_base, encode_query_value, origin, shown};
 use super::{Client, Method, Request, Response};
 use crate::error::{Error, Exit, Result};
 use crate::secret::{self, Secret};
@@ -152,9 +152,12 @@ impl Auth {
         match api_base(url) {
             Some(base) => Ok(format!("{base}{path}")),
             None => Err(Error::usage(format!(
-                "--auth {}: cannot derive the login URL from {} (no /api/ in its path): give --login-url",
+                "--auth {}: cannot derive the login URL from the URL on {} (no /api/ in its path, which is not shown: it may hold a record's value): give --login-url",
                 self.scheme.name(),
-                shown(url)
+                origin(url).map_or_else(
+                    |_| "its host".to_string(),
+                    |o| format!("{}://{}:{}", o.scheme, o.host, o.port)
+                )
             ))),
         }
     }
