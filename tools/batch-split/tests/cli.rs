@@ -523,7 +523,7 @@ fn ragged_csv_row_is_65_naming_file_row_and_column_not_value() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(65));
-    assert!(stderr_of(&out).contains("long.csv: row 2, column \"#3\""));
+    assert!(stderr_of(&out).contains("long.csv: row 2, column 3"));
     assert_one_line_without(&stderr_of(&out), &["Secret"]);
 }
 
@@ -649,7 +649,7 @@ fn csv_array_makes_objects_of_strings() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(65));
-    assert!(stderr_of(&out).contains("latin1.csv: row 1, column \"#1\""));
+    assert!(stderr_of(&out).contains("latin1.csv: row 1, column 1"));
 }
 
 #[test]

@@ -80,6 +80,10 @@ pub fn read_error(file: &str, row: u64, err: csv::Error) -> Error {
             &Location::row(file, row),
             "a quoted field opens here and is never closed before the end of the input",
         ),
+        csv::ErrorKind::Io(e) if HeaderTooWide::is(e) => Error::data_at(
+            &Location::row(file, row),
+            format!("the header has more than {MAX_COLUMNS} columns, the most allowed"),
+        ),
         csv::ErrorKind::Io(e) => Error::io(
             format!("reading {file}"),
             io::Error::new(e.kind(), e.to_string()),
@@ -144,22 +148,12 @@ pub fn check_width(
 /// The most columns a header may have. Each column costs every tool a
 /// name and a place in its lookups, so a header of millions of columns
 /// (a line without its line breaks, a runaway file) would take gigabytes;
-/// no table or partner format the tools serve comes near this.
+/// no table or partner format the tools serve comes near this. The
+/// [`QuoteGuard`] counts them as the header is read, so that a wider one
+/// is refused before it is held.
 pub const MAX_COLUMNS: usize = 1_000_000;
 
-/// A header wider than [`MAX_COLUMNS`] is a data error.
-pub fn check_header_width(width: usize, file: &str) -> Result<()> {
-    if width <= MAX_COLUMNS {
-        return Ok(());
-    }
-    Err(Error::data_at(
-        &Location::row(file, 1),
-        format!("the header has {width} columns, more than the {MAX_COLUMNS} allowed"),
-    ))
-}
-
-/// Read the header row. Empty input gives `None`. Headers must be UTF-8,
-/// and no wider than [`MAX_COLUMNS`].
+/// Read the header row. Empty input gives `None`. Headers must be UTF-8.
 pub fn read_headers<R: Read>(
     reader: &mut csv::Reader<R>,
     file: &str,
@@ -168,7 +162,6 @@ pub fn read_headers<R: Read>(
     match reader.read_byte_record(&mut record) {
         Ok(false) => Ok(None),
         Ok(true) => {
-            check_header_width(record.len(), file)?;
             let mut headers = Vec::with_capacity(record.len());
             for (i, field) in record.iter().enumerate() {
                 let name = std::str::from_utf8(field).map_err(|_| {
@@ -210,6 +203,76 @@ impl UnclosedQuote {
     }
 }
 
+/// The header has more than [`MAX_COLUMNS`] fields.
+#[derive(Debug)]
+pub struct HeaderTooWide;
+
+impl std::fmt::Display for HeaderTooWide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the header has more than {MAX_COLUMNS} columns")
+    }
+}
+
+impl std::error::Error for HeaderTooWide {}
+
+impl HeaderTooWide {
+    /// Whether an I/O error is this one.
+    pub fn is(err: &io::Error) -> bool {
+        err.get_ref().is_some_and(|e| e.is::<HeaderTooWide>())
+    }
+}
+
+/// Counts the fields of the header (the first record) as its bytes pass.
+#[derive(Debug, Default)]
+struct HeaderWidth {
+    /// Delimiters outside quotes: one fewer than the fields.
+    delimiters: usize,
+    in_quotes: bool,
+    /// A quote inside a quoted field: it closes the field unless a quote follows.
+    pending_quote: bool,
+    /// Not at the start of a field (where a quote opens a quoted one).
+    inside_field: bool,
+}
+
+/// Where the header is after some of its bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum HeaderScan {
+    Open,
+    Ended,
+    TooWide,
+}
+
+impl HeaderWidth {
+    fn scan(&mut self, bytes: &[u8], delimiter: u8) -> HeaderScan {
+        for &b in bytes {
+            if self.in_quotes {
+                if !self.pending_quote {
+                    self.pending_quote = b == b'"';
+                    continue;
+                }
+                self.pending_quote = false;
+                if b == b'"' {
+                    continue;
+                }
+                self.in_quotes = false;
+            }
+            match b {
+                b'\n' | b'\r' => return HeaderScan::Ended,
+                b if b == delimiter => {
+                    self.delimiters += 1;
+                    self.inside_field = false;
+                    if self.delimiters >= MAX_COLUMNS {
+                        return HeaderScan::TooWide;
+                    }
+                }
+                b'"' if !self.inside_field => self.in_quotes = true,
+                _ => self.inside_field = true,
+            }
+        }
+        HeaderScan::Open
+    }
+}
+
 /// Follows the quoting of a CSV stream as it is read and fails at the end
 /// of the input if a quoted field is still open. Without it, the parser
 /// ends the open field at the end of the input and every row after the
@@ -229,6 +292,8 @@ pub struct QuoteGuard<R> {
     /// A quote inside a quoted field was the last byte read: it closes the
     /// field unless the next byte is a quote too.
     pending_quote: bool,
+    /// The header's width so far, until it ends.
+    header: Option<HeaderWidth>,
 }
 
 impl<R> std::fmt::Debug for QuoteGuard<R> {
@@ -247,6 +312,7 @@ impl<R: Read> QuoteGuard<R> {
             in_quotes: false,
             previous: None,
             pending_quote: false,
+            header: Some(HeaderWidth::default()),
         }
     }
 
@@ -300,6 +366,15 @@ impl<R: Read> Read for QuoteGuard<R> {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, UnclosedQuote));
             }
             return Ok(0);
+        }
+        if let Some(header) = &mut self.header {
+            match header.scan(&buf[..n], self.delimiter) {
+                HeaderScan::Open => {}
+                HeaderScan::Ended => self.header = None,
+                HeaderScan::TooWide => {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, HeaderTooWide));
+                }
+            }
         }
         self.follow(&buf[..n]);
         Ok(n)
@@ -500,10 +575,40 @@ mod tests {
     }
 
     #[test]
-    fn a_header_wider_than_the_limit_is_a_data_error() {
-        assert!(check_header_width(MAX_COLUMNS, "in.csv").is_ok());
-        let err = check_header_width(MAX_COLUMNS + 1, "in.csv").err();
-        assert_eq!(err.as_ref().map(Error::code), Some(65));
+    fn the_header_width_is_counted_outside_quotes() {
+        let cases: &[(&[u8], usize, HeaderScan)] = &[
+            (b"a,b,c\n1,2,3,4,5", 2, HeaderScan::Ended),
+            (b"a,\"b,\n,c\",d\r\n", 2, HeaderScan::Ended),
+            (b"a,\"b\"\",\"\"c\",d", 2, HeaderScan::Open),
+            (b"5'10\",x,y\n", 2, HeaderScan::Ended),
+            (b"a,b", 1, HeaderScan::Open),
+        ];
+        for (bytes, delimiters, end) in cases {
+            for chunk in [1, 2, 64] {
+                // As the guard reads: no scan once the header has ended.
+                let mut width = HeaderWidth::default();
+                let last = bytes
+                    .chunks(chunk)
+                    .map(|c| width.scan(c, b','))
+                    .find(|s| *s != HeaderScan::Open);
+                assert_eq!(last.as_ref().unwrap_or(&HeaderScan::Open), end);
+                assert_eq!(
+                    width.delimiters,
+                    *delimiters,
+                    "{}",
+                    String::from_utf8_lossy(bytes)
+                );
+            }
+        }
+        let wide = vec![b','; MAX_COLUMNS];
+        assert_eq!(
+            HeaderWidth::default().scan(&wide[1..], b','),
+            HeaderScan::Open
+        );
+        assert_eq!(
+            HeaderWidth::default().scan(&wide, b','),
+            HeaderScan::TooWide
+        );
     }
 
     #[test]

@@ -247,7 +247,7 @@ fn invalid_utf8_header_is_65_naming_its_position() {
     w.create("h.csv", b"id,n\xe4me\n1,Ada\n");
     let err = w.fails(&["h.csv"], 65);
     assert!(
-        err.contains("h.csv: row 1, column \"#2\": header is not valid UTF-8"),
+        err.contains("h.csv: row 1, column 2: header is not valid UTF-8"),
         "{err}"
     );
     let out = w.ok(&["--encoding", "latin1", "h.csv"]);
