@@ -21,10 +21,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 /// jq definitions replacing jaq's `halt_error`, so that its message goes
-/// through [`State`] instead of jaq's `stderr`.
+/// through [`State`] instead of jaq's `stderr`, and `env`, so that it is
+/// `$ENV` (as in jq) without json-map's own `JSON_MAP_CHILD`.
 const DEFS: &str = "
 def halt_error($exit_code): halt_error_message, halt($exit_code);
 def halt_error: halt_error(5);
+def env: $ENV;
 ";
 
 /// [`DEFS`], parsed.
@@ -210,6 +212,6 @@ pub fn type_of(value: &Val) -> &'static str {
 mod tests {
     #[test]
     fn halt_error_definitions_parse() {
-        assert_eq!(super::defs().count(), 2);
+        assert_eq!(super::defs().count(), 3);
     }
 }

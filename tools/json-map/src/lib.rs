@@ -8,12 +8,14 @@ mod lookup;
 mod mapper;
 mod program;
 mod stream;
+mod supervise;
 
 use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
 use common::doc::{Example, ToolDoc};
 use common::{Error, Exit, Result};
 
 pub use args::Args;
+pub use supervise::run_in_child;
 
 // jaq allocates and frees many small values per record on every worker
 // thread; mimalloc's thread-local heaps make that several times cheaper

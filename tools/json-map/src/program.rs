@@ -87,7 +87,9 @@ impl Program {
             }
             values.push(value);
         }
-        let env = std::env::vars().map(|(k, v)| (Val::from(k), Val::from(v)));
+        let env = std::env::vars()
+            .filter(|(k, _)| k != crate::supervise::MARKER)
+            .map(|(k, v)| (Val::from(k), Val::from(v)));
         values.push(Val::obj(env.collect()));
         let args = [
             (

@@ -374,7 +374,10 @@ fn write_in_order(
         while let Some(chunk) = pending.remove(&next) {
             next += 1;
             write_stderr(&chunk.stderr);
+            // Flushed per chunk: if a later record runs the filter out of
+            // stack, the process ends at once and what is buffered is lost.
             out.write_all(&chunk.out)
+                .and_then(|()| out.flush())
                 .map_err(|e| Error::write("writing <stdout>", e))?;
             summary.records += chunk.records;
             for failure in chunk.failures {

@@ -1,14 +1,26 @@
 #![allow(clippy::unwrap_used)]
 //! Generated hostile NDJSON through a few filters: json-map exits only with
-//! a documented code, never by a signal, and never shows a record value
-//! (each line carries the sentinel) on stderr.
+//! a documented code, never by a signal (also when the filter runs out of
+//! stack), and never shows a record value (each line carries the sentinel)
+//! on stderr.
 
 use common::testing::{SENTINEL, Workdir, assert_contained};
 use proptest::prelude::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_json-map");
 
-const FILTERS: &[&str] = &[".", ".a|tonumber", "to_entries", ".[]?", "tostring"];
+/// Plain filters, and filters that run jaq out of stack (ended in a child
+/// process, json-map exits 65).
+const FILTERS: &[&str] = &[
+    ".",
+    ".a|tonumber",
+    "to_entries",
+    ".[]?",
+    "tostring",
+    "def f: [f]; f",
+    "def f: {a: f}; .a | f",
+    "if .a then reduce range(100000) as $_ (.; [.]) | tojson else . end",
+];
 
 /// One value of a record: plain, odd, huge or deep.
 fn value() -> impl Strategy<Value = String> {
