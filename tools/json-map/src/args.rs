@@ -152,7 +152,18 @@ impl Args {
         for pair in self.argjson.chunks(2) {
             if let [name, json] = pair {
                 let name = checked_name("--argjson", name)?;
-                if serde_json::from_str::<serde::de::IgnoredAny>(json).is_err() {
+                if common::ndjson::nesting_depth(json.as_bytes()) > common::ndjson::MAX_DEPTH {
+                    return Err(Error::usage(format!(
+                        "--argjson {name}: the value has {}",
+                        common::ndjson::too_deep_message()
+                    )));
+                }
+                let checked = common::ndjson::parse_json::<serde::de::IgnoredAny>(
+                    json.as_bytes(),
+                    "--argjson",
+                    1,
+                );
+                if checked.is_err() {
                     return Err(Error::usage(format!(
                         "--argjson {name}: the value is not valid JSON"
                     )));

@@ -415,3 +415,31 @@ fn a_filter_process_killed_from_outside_is_exit_128_plus_the_signal() {
         );
     }
 }
+
+#[test]
+fn lookup_files_and_argjson_nest_up_to_the_limit() {
+    let nested = |depth: usize| format!("{}1{}", "[\n".repeat(depth), "]".repeat(depth));
+    let w = Workdir::new(BIN);
+    w.create("at.json", nested(MAX_DEPTH));
+    w.create("past.json", nested(MAX_DEPTH + 1));
+    w.create("far.json", nested(100_000));
+    w.create("in.ndjson", "{\"a\":1}\n");
+    let out = w.ok(&["--lookup", "t=at.json", "$t | flatten", "in.ndjson"]);
+    assert_eq!(out, "[1]\n");
+    for (file, line) in [("past.json", MAX_DEPTH + 1), ("far.json", MAX_DEPTH + 1)] {
+        let err = w.fails(&["--lookup", &format!("t={file}"), ".", "in.ndjson"], 65);
+        assert_eq!(
+            err,
+            format!(
+                "json-map: error: lookup: {file}: line {line}: arrays and objects nested deeper than {MAX_DEPTH} levels (the limit)\n"
+            )
+        );
+    }
+    let json = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+    let at = json(MAX_DEPTH);
+    let out = w.ok(&["--argjson", "v", &at, "$v | flatten", "in.ndjson"]);
+    assert_eq!(out, "[1]\n");
+    let past = json(MAX_DEPTH + 1);
+    let err = w.fails(&["--argjson", "v", &past, ".", "in.ndjson"], 64);
+    assert!(err.contains("nested deeper than 128 levels"), "{err}");
+}
