@@ -45,7 +45,8 @@ pub struct Args {
     pub lookup: Vec<String>,
 
     /// Run the filter once over an array of all records (single-threaded);
-    /// on empty input that array is `[]`.
+    /// on empty input that array is `[]`. The array is one level of nesting
+    /// more than its records.
     #[arg(short, long, conflicts_with_all = ["null_input", "keep_going"])]
     pub slurp: bool,
 

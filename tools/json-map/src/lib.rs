@@ -38,10 +38,25 @@ pub const DOC: ToolDoc = ToolDoc {
          digits: 12345678901234567890123 and 1.50 come out as they went in.",
         "Arrays and objects nest at most 128 levels deep, the limit of every tool (a \
          record's object is level 1): a deeper input line, or a result the filter built \
-         deeper, fails its record with exit 65 like any bad record. `tonumber` takes a \
+         deeper, fails its record with exit 65 like any bad record. The same limit holds \
+         for --lookup JSON files (65 naming the file and line) and --argjson values (64). \
+         With --slurp the array that holds the records is a level too, so a record 128 \
+         levels deep is read but the array itself cannot be written whole. `tonumber` takes a \
          string only when the whole of it, with nothing trimmed, is one JSON number \
          (leading zeros allowed, as in jq 1.7): \"48226-1234\", \" 5\", \"+5.43\" and \"nan\" \
          fail their record instead of giving several numbers or one JSON cannot hold.",
+        "Inside the filter values may nest deeper, but jaq walks them by recursion: a \
+         filter that runs out of stack (a recursion without end such as `def f: [f]; f`, \
+         or a value built hundreds of thousands of levels deep and then printed, compared \
+         or dropped) ends the run at once with exit 65 and one line on stderr, with \
+         --keep-going too: no later record is mapped and nothing of that record or after \
+         it is written. Results are written in order a chunk at a time, so the results of \
+         some records just before it may be missing (with --slurp and --null-input, all \
+         of them), and if stdout is a pipe its last line may be cut short. To make this \
+         safe, json-map runs the filter in a child process of itself (marked by \
+         JSON_MAP_CHILD in its environment, which `env` and `$ENV` leave out) that shares \
+         its stdin and stdout; the child's stderr lines pass through as they are, and \
+         the child ends when json-map is killed.",
         "Records are processed in parallel chunks on all CPUs and written in input order. \
          Without --keep-going the first record that fails (bad JSON or a filter error) \
          stops the run with exit 65 after the results of the records before it were \
@@ -91,10 +106,16 @@ pub const DOC: ToolDoc = ToolDoc {
     auth: &[],
     security: &[],
     exit_codes: &[Exit::Usage, Exit::Data, Exit::NoInput, Exit::Io],
-    other_exit_status: &[(
-        "5 (or N)",
-        "The filter called halt_error (exit 5) or halt_error(N) (exit N). Output already written stays written; nothing after the halting input is read.",
-    )],
+    other_exit_status: &[
+        (
+            "5 (or N)",
+            "The filter called halt_error (exit 5) or halt_error(N) (exit N). Output already written stays written; nothing after the halting input is read.",
+        ),
+        (
+            "128+N",
+            "The process running the filter was ended by signal N from outside, as a shell reports it (143 for SIGTERM, 137 for SIGKILL, as from the kernel's out-of-memory killer). Output may stop at any record.",
+        ),
+    ],
     broken_pipe: None,
     see_also: &["csv-shape(1)", "batch-split(1)", "jq(1)", "jaq(1)"],
 };

@@ -148,6 +148,16 @@ fn records_at_the_limit_are_mapped() {
 }
 
 #[test]
+fn slurp_wraps_the_records_in_one_more_level() {
+    let input = format!("{}\n", arrays(MAX_DEPTH));
+    let (code, out, _) = run(&["--slurp", ".[0]"], &input);
+    assert_eq!((code, out), (0, input.clone()));
+    let (code, out, err) = run(&["--slurp", "."], &input);
+    assert_eq!((code, out.as_str()), (65, ""));
+    assert!(err.contains("nested deeper than 128 levels"), "{err}");
+}
+
+#[test]
 fn deep_values_inside_the_filter_are_compared_printed_and_dropped() {
     for filter in [
         "reduce range(10000) as $_ ({}; {a: .}) | empty",
