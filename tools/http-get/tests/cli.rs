@@ -805,9 +805,9 @@ fn proxies_in_a_namespace_with_no_route_off_the_machine() {
     assert_eq!(proxy.received(), "", "nothing reached the proxy");
 
     // HTTPS through the same proxy without a password: only the CONNECT
-    // crosses in clear (refused by this stand-in: 69).
+    // crosses in clear (refused by this stand-in with 403: 77, as from a server).
     let tunnelled = run("https://example.org/cases", &[("HTTP_PROXY", off.as_str())]);
-    assert_eq!(tunnelled.code, 69, "{}", tunnelled.stderr);
+    assert_eq!(tunnelled.code, 77, "{}", tunnelled.stderr);
     let seen = proxy.received();
     assert!(seen.starts_with("CONNECT example.org:443 "), "{seen}");
     assert!(
