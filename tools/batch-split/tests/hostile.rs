@@ -3,31 +3,23 @@
 //! in every JSON reader, header width, and a bounded property test. All
 //! data here is invented.
 
-use common::testing::{SENTINEL, Workdir, assert_contained, names_in, stderr_of, temp_files_in};
+use common::testing::{
+    SENTINEL, Workdir, assert_contained, documented_codes, hostile_input, long_name, names_in,
+    nested_record, stderr_of, temp_files_in,
+};
 use proptest::prelude::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_batch-split");
 
-/// The codes the man page documents, and 0.
-fn documented() -> Vec<i32> {
-    let mut codes: Vec<i32> = batch_split::DOC
-        .exit_codes
-        .iter()
-        .map(|e| e.code())
-        .collect();
-    codes.push(0);
-    codes
-}
-
 /// Run on `stdin`; the exit code and stderr, checked for the sentinel.
 fn run(w: &Workdir, args: &[&str], stdin: &[u8]) -> (i32, String) {
     let out = w.run(args).write_stdin(stdin.to_vec()).output().unwrap();
-    assert_contained(&out, &documented(), &format!("{args:?}"));
+    assert_contained(
+        &out,
+        &documented_codes(&batch_split::DOC),
+        &format!("{args:?}"),
+    );
     (out.status.code().unwrap_or(-1), stderr_of(&out))
-}
-
-fn long_name() -> String {
-    format!("{SENTINEL}{}", "n".repeat(200))
 }
 
 const ARRAY: &[&str] = &["--from", "csv", "--array"];
@@ -87,16 +79,6 @@ fn a_repeated_column_is_still_found_among_many() {
     }
 }
 
-/// A record nested `depth` levels deep, the record's object the first.
-fn nested(depth: usize) -> String {
-    let inner = depth - 1;
-    format!(
-        "{{\"id\":\"{SENTINEL}\",\"v\":{}1{}}}",
-        "[".repeat(inner),
-        "]".repeat(inner)
-    )
-}
-
 #[test]
 fn ndjson_nests_up_to_the_one_limit_and_no_deeper() {
     use common::ndjson::MAX_DEPTH;
@@ -109,7 +91,7 @@ fn ndjson_nests_up_to_the_one_limit_and_no_deeper() {
     for args in arg_sets {
         for (depth, want) in cases {
             let w = Workdir::new(BIN);
-            let input = format!("{{\"id\":\"0\"}}\n{}\n", nested(depth));
+            let input = format!("{{\"id\":\"0\"}}\n{}\n", nested_record(depth));
             let (code, stderr) = run(&w, args, input.as_bytes());
             assert_eq!(code, want, "{args:?} depth {depth}: {stderr}");
             if want == 65 {
@@ -124,8 +106,8 @@ fn ndjson_nests_up_to_the_one_limit_and_no_deeper() {
 fn spool_files_nest_up_to_the_one_limit_and_no_deeper() {
     use common::ndjson::MAX_DEPTH;
     let w = Workdir::new(BIN);
-    w.create("spool/a.json", nested(MAX_DEPTH));
-    w.create("spool/b.json", nested(MAX_DEPTH + 1));
+    w.create("spool/a.json", nested_record(MAX_DEPTH));
+    w.create("spool/b.json", nested_record(MAX_DEPTH + 1));
     let args = [
         "--spool",
         "spool",
@@ -157,40 +139,6 @@ fn a_header_wider_than_the_limit_is_refused() {
 }
 
 // ------------------------------------------------------------ property test
-
-/// Pieces of hostile CSV and NDJSON; every value carries the sentinel.
-const PIECES: &[&[u8]] = &[
-    b"\"",
-    b",",
-    b"\n",
-    b"\r\n",
-    b"\r",
-    b"\xEF\xBB\xBF",
-    b"\0",
-    b"\x01",
-    b"\xff",
-    b"\xc3",
-    b"Sentinel-PHI-7731",
-    b"\"Sentinel-PHI-7731\"",
-    b"\"\"",
-    b"id",
-    b"{\"id\":\"Sentinel-PHI-7731\"}",
-    b"{\"Sentinel-PHI-7731\":1}",
-    b"{\"v\":[[[[[[[[",
-    b"]]]]]]]]}",
-    b"{",
-    b"}",
-    b":",
-    b"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
-];
-
-fn hostile_input(head: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop::sample::select(PIECES), 0..40).prop_map(move |pieces| {
-        let mut input = head.to_vec();
-        input.extend_from_slice(&pieces.concat());
-        input
-    })
-}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]

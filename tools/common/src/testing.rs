@@ -288,6 +288,72 @@ pub fn assert_contained(out: &std::process::Output, codes: &[i32], case: &str) {
     assert_no_sentinel(&stderr);
 }
 
+/// The exit codes a tool's man page lists, and 0: the only codes a hostile
+/// run may end with.
+pub fn documented_codes(doc: &crate::doc::ToolDoc) -> Vec<i32> {
+    let mut codes: Vec<i32> = doc.exit_codes.iter().map(|exit| exit.code()).collect();
+    codes.push(0);
+    codes
+}
+
+/// A column name or key that no message may print: [`SENTINEL`] and 200
+/// more bytes, past the length a name is shown at.
+pub fn long_name() -> String {
+    format!("{SENTINEL}{}", "n".repeat(200))
+}
+
+/// One NDJSON line, `{"id":"1","name":SENTINEL,"v":[[...1...]]}`, nested
+/// `depth` levels deep (the record's own object the first).
+pub fn nested_record(depth: usize) -> String {
+    let inner = depth.saturating_sub(1);
+    format!(
+        "{{\"id\":\"1\",\"name\":\"{SENTINEL}\",\"v\":{}1{}}}\n",
+        "[".repeat(inner),
+        "]".repeat(inner)
+    )
+}
+
+/// Pieces of hostile CSV and NDJSON, from which the record filters'
+/// property tests build their inputs: quotes, separators, every line
+/// ending, a BOM, NUL and control bytes, invalid UTF-8, the sentinel as a
+/// value and as a key, nesting, and a long name.
+pub const HOSTILE_PIECES: &[&[u8]] = &[
+    b"\"",
+    b",",
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"\xEF\xBB\xBF",
+    b"\0",
+    b"\x01",
+    b"\xff",
+    b"\xc3",
+    b"Sentinel-PHI-7731",
+    b"\"Sentinel-PHI-7731\"",
+    b"\"\"",
+    b"id",
+    b"{\"id\":\"Sentinel-PHI-7731\"}",
+    b"{\"id\":\"1\",\"name\":\"Sentinel-PHI-7731\"}",
+    b"{\"Sentinel-PHI-7731\":1}",
+    b"{\"v\":[[[[[[[[",
+    b"]]]]]]]]}",
+    b"{",
+    b"}",
+    b":",
+    b"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+];
+
+/// Inputs for a property test: `head` (a header, or a first record),
+/// then up to 39 of [`HOSTILE_PIECES`].
+pub fn hostile_input(head: &'static [u8]) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    prop::collection::vec(prop::sample::select(HOSTILE_PIECES), 0..40).prop_map(move |pieces| {
+        let mut input = head.to_vec();
+        input.extend_from_slice(&pieces.concat());
+        input
+    })
+}
+
 /// The names of the entries of `dir`, sorted.
 pub fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)

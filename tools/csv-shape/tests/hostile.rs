@@ -2,27 +2,23 @@
 //! csv-shape on hostile input: names from the data in messages, nesting,
 //! header width, and a bounded property test. All data here is invented.
 
-use common::testing::{SENTINEL, Workdir, assert_contained, stderr_of};
+use common::testing::{
+    SENTINEL, Workdir, assert_contained, documented_codes, hostile_input, long_name, nested_record,
+    stderr_of,
+};
 use proptest::prelude::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_csv-shape");
 
-/// The codes the man page documents, and 0.
-fn documented() -> Vec<i32> {
-    let mut codes: Vec<i32> = csv_shape::DOC.exit_codes.iter().map(|e| e.code()).collect();
-    codes.push(0);
-    codes
-}
-
 /// Run on `stdin`; the exit code and stderr, checked for the sentinel.
 fn run(w: &Workdir, args: &[&str], stdin: &[u8]) -> (i32, String) {
     let out = w.run(args).write_stdin(stdin.to_vec()).output().unwrap();
-    assert_contained(&out, &documented(), &format!("{args:?}"));
+    assert_contained(
+        &out,
+        &documented_codes(&csv_shape::DOC),
+        &format!("{args:?}"),
+    );
     (out.status.code().unwrap_or(-1), stderr_of(&out))
-}
-
-fn long_name() -> String {
-    format!("{SENTINEL}{}", "n".repeat(200))
 }
 
 #[test]
@@ -84,16 +80,6 @@ fn a_repeated_column_is_still_found_among_many() {
     }
 }
 
-/// A record nested `depth` levels deep, the record's object the first.
-fn nested(depth: usize) -> String {
-    let inner = depth - 1;
-    format!(
-        "{{\"id\":\"{SENTINEL}\",\"v\":{}1{}}}\n",
-        "[".repeat(inner),
-        "]".repeat(inner)
-    )
-}
-
 #[test]
 fn json_nests_up_to_the_one_limit_and_no_deeper() {
     use common::ndjson::MAX_DEPTH;
@@ -104,7 +90,10 @@ fn json_nests_up_to_the_one_limit_and_no_deeper() {
         &["--from", "ndjson", "--to", "ndjson"],
     ] {
         for (depth, want) in cases {
-            let input = format!("{{\"id\":\"0\",\"v\":1}}\n{}", nested(depth));
+            let input = format!(
+                "{{\"id\":\"0\",\"name\":\"a\",\"v\":1}}\n{}",
+                nested_record(depth)
+            );
             let (code, stderr) = run(&w, args, input.as_bytes());
             assert_eq!(code, want, "{args:?} depth {depth}: {stderr}");
             if want == 65 {
@@ -135,47 +124,11 @@ fn a_header_wider_than_the_limit_is_refused() {
 
 // ------------------------------------------------------------ property test
 
-/// Pieces of hostile CSV and NDJSON; every value carries the sentinel.
-const PIECES: &[&[u8]] = &[
-    b"\"",
-    b",",
-    b"\n",
-    b"\r\n",
-    b"\r",
-    b"\xEF\xBB\xBF",
-    b"\0",
-    b"\x01",
-    b"\xff",
-    b"\xc3",
-    b"Sentinel-PHI-7731",
-    b"\"Sentinel-PHI-7731\"",
-    b"\"\"",
-    b"id",
-    b"{\"id\":\"Sentinel-PHI-7731\"}",
-    b"{\"Sentinel-PHI-7731\":1}",
-    b"{\"k\":[[[[[[[[",
-    b"]]]]]]]]}",
-    b"{",
-    b"}",
-    b":",
-    b"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
-];
-
-fn hostile_input() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop::sample::select(PIECES), 0..48)
-        .prop_map(|pieces| pieces.concat())
-        .prop_map(|tail| {
-            let mut input = b"id,name\n".to_vec();
-            input.extend_from_slice(&tail);
-            input
-        })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn hostile_input_ends_in_a_documented_code_without_a_value_or_a_partial_file(input in hostile_input()) {
+    fn hostile_input_ends_in_a_documented_code_without_a_value_or_a_partial_file(input in hostile_input(b"id,name\n")) {
         let w = Workdir::new(BIN);
         let arg_sets: &[&[&str]] = &[
             &["-o", "out.csv"],

@@ -2,33 +2,25 @@
 //! index-diff on hostile input: names from the data in messages, nesting,
 //! header width, and a bounded property test. All data here is invented.
 
-use common::testing::{SENTINEL, Workdir, assert_contained, stderr_of};
+use common::testing::{
+    SENTINEL, Workdir, assert_contained, documented_codes, hostile_input, long_name, nested_record,
+    stderr_of,
+};
 use proptest::prelude::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_index-diff");
-
-/// The codes the man page documents, and 0.
-fn documented() -> Vec<i32> {
-    let mut codes: Vec<i32> = index_diff::DOC
-        .exit_codes
-        .iter()
-        .map(|e| e.code())
-        .collect();
-    codes.push(0);
-    codes
-}
 
 /// Diff `stdin` against `state.json`, keyed by id; the exit code and
 /// stderr, checked for the sentinel.
 fn diff(w: &Workdir, from: &str, stdin: &[u8]) -> (i32, String) {
     let args = ["--index", "state.json", "--key", "id", "--from", from];
     let out = w.run(args).write_stdin(stdin.to_vec()).output().unwrap();
-    assert_contained(&out, &documented(), &format!("--from {from}"));
+    assert_contained(
+        &out,
+        &documented_codes(&index_diff::DOC),
+        &format!("--from {from}"),
+    );
     (out.status.code().unwrap_or(-1), stderr_of(&out))
-}
-
-fn long_name() -> String {
-    format!("{SENTINEL}{}", "n".repeat(200))
 }
 
 #[test]
@@ -74,23 +66,13 @@ fn a_repeated_column_is_still_found_among_many() {
     }
 }
 
-/// A record nested `depth` levels deep, the record's object the first.
-fn nested(depth: usize) -> String {
-    let inner = depth - 1;
-    format!(
-        "{{\"id\":\"1\",\"name\":\"{SENTINEL}\",\"v\":{}1{}}}\n",
-        "[".repeat(inner),
-        "]".repeat(inner)
-    )
-}
-
 #[test]
 fn json_nests_up_to_the_one_limit_and_no_deeper() {
     use common::ndjson::MAX_DEPTH;
     let cases = [(MAX_DEPTH, 0), (MAX_DEPTH + 1, 65), (10_000, 65)];
     for (depth, want) in cases {
         let w = Workdir::new(BIN);
-        let (code, stderr) = diff(&w, "ndjson", nested(depth).as_bytes());
+        let (code, stderr) = diff(&w, "ndjson", nested_record(depth).as_bytes());
         assert_eq!(code, want, "depth {depth}: {stderr}");
         if want == 65 {
             assert!(stderr.contains("<stdin>: line 1: "), "{stderr}");
@@ -113,41 +95,6 @@ fn a_header_wider_than_the_limit_is_refused() {
 }
 
 // ------------------------------------------------------------ property test
-
-/// Pieces of hostile CSV and NDJSON; every value carries the sentinel.
-const PIECES: &[&[u8]] = &[
-    b"\"",
-    b",",
-    b"\n",
-    b"\r\n",
-    b"\r",
-    b"\xEF\xBB\xBF",
-    b"\0",
-    b"\x01",
-    b"\xff",
-    b"\xc3",
-    b"Sentinel-PHI-7731",
-    b"\"Sentinel-PHI-7731\"",
-    b"\"\"",
-    b"id",
-    b"{\"id\":\"Sentinel-PHI-7731\"}",
-    b"{\"id\":\"1\",\"name\":\"Sentinel-PHI-7731\"}",
-    b"{\"Sentinel-PHI-7731\":1}",
-    b"{\"v\":[[[[[[[[",
-    b"]]]]]]]]}",
-    b"{",
-    b"}",
-    b":",
-    b"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
-];
-
-fn hostile_input(head: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop::sample::select(PIECES), 0..40).prop_map(move |pieces| {
-        let mut input = head.to_vec();
-        input.extend_from_slice(&pieces.concat());
-        input
-    })
-}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
