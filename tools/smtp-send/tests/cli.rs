@@ -955,6 +955,6 @@ fn help_shows_examples_and_exit_codes() {
     let w = Workdir::new(BIN);
     let out = w.ok(&["--help"]);
     assert!(out.contains("--env-prefix HEALTH_NETWORK"), "{out}");
-    assert!(out.contains("77 TLS or login refused"), "{out}");
+    assert!(out.contains("77 not allowed"), "{out}");
     assert!(Path::new(BIN).exists());
 }
