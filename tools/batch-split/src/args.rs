@@ -1,6 +1,6 @@
 //! Flags, and their validation into a [`Plan`] before any I/O starts.
 
-use crate::batcher::Framing;
+use crate::batcher::{Framing, Limits};
 use clap::{Parser, ValueEnum, value_parser};
 use common::{Error, Result};
 use std::path::PathBuf;
@@ -115,13 +115,6 @@ pub enum Mode {
         /// How old an invalid file must be to be set aside.
         settle: Duration,
     },
-}
-
-/// How batches are sized.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub size: u64,
-    pub max_bytes: Option<u64>,
 }
 
 /// The validated run.

@@ -1,11 +1,17 @@
 //! Cutting records into batches by count and size, and the sinks that
 //! batches go to.
 
-use crate::args::Limits;
 use common::error::Location;
 use common::{Error, Result, cli};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+/// How batches are sized.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub size: u64,
+    pub max_bytes: Option<u64>,
+}
 
 /// A finished batch: what a receipt says about it.
 #[derive(Clone, Debug)]
@@ -187,7 +193,7 @@ impl<S: Sink> Batcher<S> {
         let written = self.emit(&tail);
         self.framing.tail = tail;
         written?;
-        let sha256 = common::receipt::hex(&std::mem::take(&mut self.hasher).finalize());
+        let sha256 = common::hash::hex(&std::mem::take(&mut self.hasher).finalize());
         self.open = false;
         let info = BatchInfo {
             index: self.index,

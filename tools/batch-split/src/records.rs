@@ -4,8 +4,7 @@
 //! `--array` needs one. CSV records are found with the csv crate and copied
 //! from the original bytes, so quoting and line breaks inside quotes survive.
 
-use crate::args::Limits;
-use crate::batcher::{Batcher, Framing, Sink};
+use crate::batcher::{Batcher, Framing, Limits, Sink};
 use common::csv::QuoteGuard;
 use common::error::Location;
 use common::io::Input;

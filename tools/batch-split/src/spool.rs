@@ -3,8 +3,8 @@
 //! only after the command's exit code says where they belong.
 
 use crate::TOOL;
-use crate::args::{Limits, NameTemplate};
-use crate::batcher::{Batcher, Framing};
+use crate::args::NameTemplate;
+use crate::batcher::{Batcher, Framing, Limits};
 use crate::exec::{Outcome, run_batch, unreceipted};
 use crate::sinks::{SpillSink, create_private_dir};
 use common::error::Location;
