@@ -1,10 +1,9 @@
 //! The commit: read a sink's per-record result lines, then mark exactly
 //! the delivered keys in the index.
 
-use crate::diff::index_key;
 use crate::hash::{Hash, parse_hex};
 use crate::index::{Entry, Index, Stamp};
-use crate::key::{Key, Lookup};
+use crate::key::{Key, Lookup, index_key};
 use common::io::Input;
 use common::result::RecordResult;
 use common::{Error, Result};

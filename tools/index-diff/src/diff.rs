@@ -366,16 +366,6 @@ impl Counts {
     }
 }
 
-/// The index key of a record: the value of a single key column, or the
-/// compact JSON array of the values of a composite key.
-pub fn index_key(mut parts: Vec<String>) -> String {
-    if parts.len() == 1 {
-        parts.pop().unwrap_or_default()
-    } else {
-        serde_json::to_string(&parts).unwrap_or_default()
-    }
-}
-
 /// Append a key as `_key`: a string, or for a composite key the array its
 /// index key is (a key that is not such an array stays a string).
 fn push_key(out: &mut Vec<u8>, key: &str, composite: bool) {

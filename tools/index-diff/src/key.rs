@@ -9,6 +9,16 @@ use std::hash::{Hash, Hasher};
 /// The longest key kept inline.
 const INLINE: usize = 38;
 
+/// The index key of a record: the value of a single key column, or the
+/// compact JSON array of the values of a composite key.
+pub fn index_key(mut parts: Vec<String>) -> String {
+    if parts.len() == 1 {
+        parts.pop().unwrap_or_default()
+    } else {
+        serde_json::to_string(&parts).unwrap_or_default()
+    }
+}
+
 /// A record key as the index holds it.
 #[derive(Clone)]
 pub enum Key {

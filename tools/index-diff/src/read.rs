@@ -6,8 +6,8 @@
 //! was measured on, it gave no speed.)
 
 use crate::args::{DiffPlan, Format};
-use crate::diff::index_key;
 use crate::hash::{ContentHasher, Hash, OWN_FIELDS, is_own_field, json_names};
+use crate::key::index_key;
 use crate::record::{KeyValue, RawRecord, key_value};
 use common::csv::Encoding;
 use common::error::Location;
