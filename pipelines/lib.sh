@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Shared by every flow script: `. "$(dirname "$0")/../lib.sh"`.
+# Shared by every flow script: `. "$(dirname "$0")/../lib.sh"`, then
+# `flow_init NAME "$@"`. The scripts a flow runs per batch (reportstream's
+# send.sh, reqcheck's publish.sh) source it too, for its functions and
+# settings, without flow_init.
 #
 # Sets FLOW_HOME (the repository root), FLOW_DIR (the flow script's folder),
 # FLOW_NAME (that folder's name until flow_init names the flow), DATA_DIR,
@@ -9,16 +12,22 @@
 # $FLOW_HOME/target/release when that exists, else from PATH. umask is 077:
 # whatever a flow writes (data files with patient records, logs) is private.
 #
+# The day a run is for (RUN_DATE), the same rule in every flow: the flow's
+# argument, else the DATE variable, else today; YYYY-MM-DD. bz-out alone gives
+# flow_init the day its window starts (START), as its argument.
+#
 # Functions:
 #   require_env VAR...   exit 78 naming every missing (unset or empty) variable
-#   flow_init NAME [DATE] RUN_DATE (default today, YYYY-MM-DD, else exit 64),
-#                        AUDIT=$LOG_DIR/${RUN_DATE}_NAME.jsonl, stderr also
-#                        appended to $LOG_DIR/${RUN_DATE}_NAME.log, and the
-#                        lock $STATE_DIR/NAME.lock (held elsewhere: exit 75)
+#   flow_init NAME [DATE]  RUN_DATE (DATE, else $DATE, else today; YYYY-MM-DD,
+#                        else exit 64), AUDIT=$LOG_DIR/${RUN_DATE}_NAME.jsonl,
+#                        stderr also appended to $LOG_DIR/${RUN_DATE}_NAME.log,
+#                        and the lock $STATE_DIR/NAME.lock (held elsewhere:
+#                        exit 75)
 #   audit                append stdin to $AUDIT and pass it through
 #   step TEXT...         one progress line on stderr
-#   at_exit CMD          run CMD (eval'd) when the flow exits; flows use this
-#                        instead of their own EXIT trap
+#   at_exit CMD [ARG...] run CMD with its ARGs (as given: no quoting needed)
+#                        when the flow exits, e.g. `at_exit rm -rf "$work"`;
+#                        flows use this instead of their own EXIT trap
 #   die CODE TEXT...     one error line on stderr, exit CODE
 #   background NAME CMD...  run CMD (a tool or a function) in the background,
 #                        its stdout (receipts) kept aside until wait_all
@@ -27,6 +36,21 @@
 #                        started (when that fails: exit 74, the receipts kept
 #                        in a folder it names), then exit with the first
 #                        failed job's code (in that order) if any failed
+#
+# A tool's flags from the variables, appended to the array ARRAY (declare it
+# first: `box=()`), to pass as "${ARRAY[@]}":
+#   db_args ARRAY        db-extract's and db-load's: --db "$DB_URL", and
+#                        --password-env DB_PASSWORD when DB_PASSWORD is set
+#   ca_args ARRAY VAR    --ca-file "$VAR" when the variable VAR is set
+#   box_folder_args ARRAY put|get|move FOLDER [SUBFOLDER]
+#                        the Box folder FOLDER, given as an id (digits) or as
+#                        a path from the root, or SUBFOLDER (a path) under it:
+#                        put, box-put's folder to upload to (--folder ID, or
+#                        --root ID --path SUBFOLDER, or --path FOLDER/SUBFOLDER;
+#                        a folder given by path is created when missing,
+#                        --mkdir); get, box-get's folder to download from (the
+#                        same, never created); move, box-get's folder to move
+#                        to (--move-to-folder ID, --move-to PATH)
 set -euo pipefail
 umask 077
 
@@ -75,7 +99,7 @@ _flow_on_exit() {
 trap _flow_on_exit EXIT
 
 at_exit() {
-    _flow_exit_cmds+=("$1")
+    _flow_exit_cmds+=("$(printf '%q ' "$@")")
 }
 
 die() {
@@ -104,7 +128,7 @@ require_env() {
 
 flow_init() {
     FLOW_NAME=$1
-    local d=${2:-}
+    local d=${2:-${DATE:-}}
     [ -n "$d" ] || d=$(date +%F)
     if ! [[ $d =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || [ "$(date -d "$d" +%F 2>/dev/null)" != "$d" ]; then
         echo "$FLOW_NAME: error: DATE must be a date as YYYY-MM-DD" >&2
@@ -138,11 +162,16 @@ background() {
     shift
     if [ -z "$_flow_job_dir" ]; then
         _flow_job_dir=$(mktemp -d "${TMPDIR:-/tmp}/$FLOW_NAME-jobs.XXXXXX")
-        at_exit "[ -n \"\$_flow_keep_jobs\" ] || rm -rf $(printf %q "$_flow_job_dir")"
+        at_exit _flow_remove_jobs
     fi
     "$@" >"$_flow_job_dir/$name.jsonl" &
     _flow_jobs+=("$name")
     _flow_job_pids+=("$!")
+}
+
+# shellcheck disable=SC2317  # called at exit
+_flow_remove_jobs() {
+    [ -n "$_flow_keep_jobs" ] || rm -rf "$_flow_job_dir"
 }
 
 wait_all() {
@@ -166,4 +195,37 @@ wait_all() {
         die 74 "could not append every receipt to $AUDIT; the receipts of this run are kept in $_flow_job_dir"
     fi
     [ "$first" -eq 0 ] || exit "$first"
+}
+
+# _flow_append ARRAY WORD...: append the WORDs to the caller's array ARRAY.
+_flow_append() {
+    local -n _flow_array=$1
+    shift
+    _flow_array+=("$@")
+}
+
+db_args() {
+    _flow_append "$1" --db "$DB_URL"
+    [ -z "${DB_PASSWORD:-}" ] || _flow_append "$1" --password-env DB_PASSWORD
+}
+
+ca_args() {
+    [ -z "${!2:-}" ] || _flow_append "$1" --ca-file "${!2}"
+}
+
+box_folder_args() {
+    local _flow_use=$2 _flow_folder=$3 _flow_sub=${4:-} _flow_id=--folder _flow_path=--path _flow_mkdir=()
+    case $_flow_use in
+    put) _flow_mkdir=(--mkdir) ;;
+    get) ;;
+    move) _flow_id=--move-to-folder _flow_path=--move-to ;;
+    *) die 70 "box_folder_args: put, get or move, not $_flow_use" ;;
+    esac
+    if [[ $_flow_folder =~ ^[0-9]+$ ]] && [ -z "$_flow_sub" ]; then
+        _flow_append "$1" "$_flow_id" "$_flow_folder"
+    elif [[ $_flow_folder =~ ^[0-9]+$ ]]; then
+        _flow_append "$1" --root "$_flow_folder" "$_flow_path" "$_flow_sub" "${_flow_mkdir[@]}"
+    else
+        _flow_append "$1" "$_flow_path" "$_flow_folder${_flow_sub:+/$_flow_sub}" "${_flow_mkdir[@]}"
+    fi
 }

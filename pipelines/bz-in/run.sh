@@ -2,7 +2,8 @@
 # F3, business requisitions in: the liaisons' answers (approved_confirm,
 # slots_approved) from Box's "from city" folder, checked, applied and filed.
 #
-#   pipelines/bz-in/run.sh            (make bz-in; hourly)
+#   pipelines/bz-in/run.sh [DATE]     (make bz-in; hourly; DATE names the logs
+#                                      and data/bz-in/DATE/, default today)
 #
 # For each CSV file in BOX_BZ_IN_FOLDER: every row is checked (approved_confirm
 # Y, N or empty; slots_approved a whole number; business_code and hash letters
@@ -20,27 +21,25 @@
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-flow_init bz-in
+flow_init bz-in "$@"
 require_env DB_URL BOX_CONFIG BOX_BZ_IN_FOLDER BOX_BZ_IN_SUCCESS BOX_BZ_IN_ERROR \
     LIAISON_SMTP_URL LIAISON_USER_NAME LIAISON_USER_PWD LIAISON_MAIL_FROM LIAISON_MAIL_TO
 
-db_args=(--db "$DB_URL")
-[ -z "${DB_PASSWORD:-}" ] || db_args+=(--password-env DB_PASSWORD)
-box_args=()
-[ -z "${BOX_CA_FILE:-}" ] || box_args+=(--ca-file "$BOX_CA_FILE")
-mail_args=()
-[ -z "${LIAISON_CA_FILE:-}" ] || mail_args+=(--ca-file "$LIAISON_CA_FILE")
-# box-get flags for a folder given as an id or a path from the root.
-folder_of() { if [[ $1 =~ ^[0-9]+$ ]]; then echo --folder; else echo --path; fi; }
-move_to() { if [[ $1 =~ ^[0-9]+$ ]]; then echo --move-to-folder; else echo --move-to; fi; }
+db=() box=() mail=() inbound=() to_success=() to_error=()
+db_args db
+ca_args box BOX_CA_FILE
+ca_args mail LIAISON_CA_FILE
+box_folder_args inbound get "$BOX_BZ_IN_FOLDER"
+box_folder_args to_success move "$BOX_BZ_IN_SUCCESS"
+box_folder_args to_error move "$BOX_BZ_IN_ERROR"
 out=$DATA_DIR/bz-in/$RUN_DATE
 inbox=$out/inbox
 work=$out/.work
 mkdir -p "$inbox" "$work" "$out/success" "$out/error"
-at_exit "rm -rf $(printf %q "$work")"
+at_exit rm -rf "$work"
 
 step "download the new CSV files from Box ($BOX_BZ_IN_FOLDER)"
-box-get "${box_args[@]}" "$(folder_of "$BOX_BZ_IN_FOLDER")" "$BOX_BZ_IN_FOLDER" --glob '*.csv' --glob '*.CSV' \
+box-get "${box[@]}" "${inbound[@]}" --glob '*.csv' --glob '*.CSV' \
     --out-dir "$inbox" | audit >"$work/downloads.ndjson"
 if [ ! -s "$work/downloads.ndjson" ]; then
     step "no new files: nothing applied"
@@ -49,7 +48,7 @@ fi
 
 # One mail to the liaisons about FILE: SUBJECT, and the body from BODY_FILE.
 notify() {
-    smtp-send --env-prefix LIAISON "${mail_args[@]}" --subject "$1" --body-file "$2" | audit >/dev/null
+    smtp-send --env-prefix LIAISON "${mail[@]}" --subject "$1" --body-file "$2" | audit >/dev/null
 }
 
 refused=0
@@ -67,7 +66,7 @@ while IFS= read -r -u 3 receipt; do
     else
         # Rows counted from the file itself, so that the numbers are the spreadsheet's.
         csv-shape --pad-ragged --to ndjson "$file" >"$work/all.ndjson"
-        db-extract "${db_args[@]}" --query-file "$FLOW_DIR/requests.sql" --to ndjson \
+        db-extract "${db[@]}" --query-file "$FLOW_DIR/requests.sql" --to ndjson \
             | json-map -s 'def text: if . == null then "" else tostring end;
                 map({key: "\(.business_code)/\(.hash)", value: {confirm: (.approved_confirm | text), slots: (.slots_approved | text)}})
                 | from_entries' >"$work/requests.json"
@@ -79,7 +78,7 @@ while IFS= read -r -u 3 receipt; do
         step "apply $name ($rows rows) in one transaction"
         rc=0
         csv-shape --skip-empty-rows --select business_code,hash,approved_confirm,slots_approved "$file" \
-            | db-load "${db_args[@]}" --table business_requests --key business_code,hash --mode update \
+            | db-load "${db[@]}" --table business_requests --key business_code,hash --mode update \
                 --columns approved_confirm,slots_approved 2>"$work/load.err" >"$work/load.ndjson" || rc=$?
         cat "$work/load.err" >&2
         if [ "$rc" -eq 65 ]; then
@@ -94,7 +93,7 @@ while IFS= read -r -u 3 receipt; do
         refused=1
         step "$name has $(wc -l <"$work/errors") errors: nothing applied; to $BOX_BZ_IN_ERROR"
         sed "s/^/$FLOW_NAME: $name: /" "$work/errors" >&2
-        box-get "${box_args[@]}" "$(move_to "$BOX_BZ_IN_ERROR")" "$BOX_BZ_IN_ERROR" <<<"$receipt" | audit >/dev/null
+        box-get "${box[@]}" "${to_error[@]}" <<<"$receipt" | audit >/dev/null
         mv -f "$file" "$out/error/$name"
         {
             echo "The file $name was not applied: nothing in it was changed."
@@ -105,7 +104,7 @@ while IFS= read -r -u 3 receipt; do
         notify "Business requisitions: $name refused" "$work/body"
     else
         step "$name applied ($rows rows); to $BOX_BZ_IN_SUCCESS"
-        box-get "${box_args[@]}" "$(move_to "$BOX_BZ_IN_SUCCESS")" "$BOX_BZ_IN_SUCCESS" <<<"$receipt" | audit >/dev/null
+        box-get "${box[@]}" "${to_success[@]}" <<<"$receipt" | audit >/dev/null
         mv -f "$file" "$out/success/$name"
         echo "The file $name was applied: $rows answers recorded. It is now in the success folder." >"$work/body"
         notify "Business requisitions: $name applied" "$work/body"

@@ -5,7 +5,8 @@
 #   pipelines/bz-out/run.sh            (make bz-out; hourly)
 #
 # The window is the last full hour; START and END ('YYYY-MM-DD HH:MM[:SS]')
-# override it (END defaults to an hour after START). The file is business_requisition_YYYY-MM-DD_HH00.csv, named
+# override it (END defaults to an hour after START); the run's day (its logs)
+# is START's, and DATE is not read. The file is business_requisition_YYYY-MM-DD_HH00.csv, named
 # after START. An empty window writes and sends nothing. Variables: see
 # env.example beside this script. Receipts go to log/DATE_bz-out.jsonl.
 # shellcheck source=pipelines/lib.sh
@@ -23,21 +24,16 @@ require_env DB_URL BOX_CONFIG BOX_BZ_OUT_FOLDER
 name=business_requisition_$(date -d "$start" '+%F_%H')00.csv
 out=$DATA_DIR/bz-out
 file=$out/$name
-db_args=(--db "$DB_URL")
-[ -z "${DB_PASSWORD:-}" ] || db_args+=(--password-env DB_PASSWORD)
-box_args=()
-[ -z "${BOX_CA_FILE:-}" ] || box_args+=(--ca-file "$BOX_CA_FILE")
-if [[ $BOX_BZ_OUT_FOLDER =~ ^[0-9]+$ ]]; then
-    box_args+=(--folder "$BOX_BZ_OUT_FOLDER")
-else
-    box_args+=(--path "$BOX_BZ_OUT_FOLDER" --mkdir)
-fi
+db=() box=()
+db_args db
+ca_args box BOX_CA_FILE
+box_folder_args box put "$BOX_BZ_OUT_FOLDER"
 
 step "extract the requests created from $start to $end"
 mkdir -p "$out"
 records=$out/.requests.ndjson
-at_exit "rm -f $(printf %q "$records")"
-db-extract "${db_args[@]}" --query-file "$FLOW_DIR/requests.sql" --named "start=$start" --named "end=$end" --to ndjson >"$records"
+at_exit rm -f "$records"
+db-extract "${db[@]}" --query-file "$FLOW_DIR/requests.sql" --named "start=$start" --named "end=$end" --to ndjson >"$records"
 count=$(wc -l <"$records")
 if [ "$count" -eq 0 ]; then
     step "no requests from $start to $end: nothing written or sent"
@@ -49,6 +45,6 @@ json-map -f "$FLOW_DIR/bz-out.jq" "$records" \
     | csv-shape --from ndjson --columns-file "$FLOW_DIR/request.columns" -o "$file"
 
 step "upload it to the liaisons' Box folder ($BOX_BZ_OUT_FOLDER)"
-box-put "${box_args[@]}" "$file" | audit >/dev/null
+box-put "${box[@]}" "$file" | audit >/dev/null
 
 step "done: $count requests; receipts in $AUDIT"

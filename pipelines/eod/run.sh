@@ -12,7 +12,7 @@
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-flow_init eod "${1:-${DATE:-}}"
+flow_init eod "$@"
 vars=(DB_URL PRINT_SFTP_HOST PRINT_SFTP_USERNAME
     HEALTH_NETWORK_SMTP_URL HEALTH_NETWORK_USER_NAME HEALTH_NETWORK_USER_PWD
     HEALTH_NETWORK_MAIL_FROM HEALTH_NETWORK_MAIL_TO
@@ -27,28 +27,14 @@ master=$out/patient_appointments_master.csv
 printer=$out/patient_appointments.csv
 form=$out/patients_form_print.csv
 records=$out/.appointments.ndjson
-db_args=(--db "$DB_URL")
-[ -z "${DB_PASSWORD:-}" ] || db_args+=(--password-env DB_PASSWORD)
-box_args=()
-[ -z "${BOX_CA_FILE:-}" ] || box_args+=(--ca-file "$BOX_CA_FILE")
-mail_args=()
-[ -z "${HEALTH_NETWORK_CA_FILE:-}" ] || mail_args+=(--ca-file "$HEALTH_NETWORK_CA_FILE")
+db=() box=() mail=()
+db_args db
+ca_args box BOX_CA_FILE
+ca_args mail HEALTH_NETWORK_CA_FILE
 # The layouts' columns that the database no longer has: written empty, in place.
 gone=ssn,language_pref_other,patient_pui,doctor_provider,doctor_provider_other,provider_patient_id
 # The columns every file is made from; one missing fails the run, naming it.
 needed=book_datetime,start_datetime,end_datetime,first_name,last_name,dob,first_responder,hash,business_code
-
-# The box-put flags for a Box folder given as an id or as a path from the
-# root, with an optional subfolder under it (created when missing).
-box_folder() {
-    if [[ $1 =~ ^[0-9]+$ ]] && [ -n "${2:-}" ]; then
-        folder=(--root "$1" --path "$2" --mkdir)
-    elif [[ $1 =~ ^[0-9]+$ ]]; then
-        folder=(--folder "$1")
-    else
-        folder=(--path "$1${2:+/$2}" --mkdir)
-    fi
-}
 
 # The three files from one json-map pass, which gives every value of the
 # three layouts (eod.jq --arg file all): tee hands the records to the master
@@ -59,7 +45,7 @@ box_folder() {
 write_files() {
     local work status master_pid form_pid written
     work=$(mktemp -d "$out/.eod.XXXXXX")
-    at_exit "rm -rf $(printf %q "$work")"
+    at_exit rm -rf "$work"
     mkfifo "$work/master" "$work/form"
     csv-shape --from ndjson --columns-file "$FLOW_DIR/master.columns" --row-number car_number \
         --add-empty "$gone,pcp_first_name,pcp_last_name,pcp_phone_number,pcp_address,pcp_city,pcp_state,pcp_zip_code" \
@@ -109,21 +95,22 @@ send_sftp() {
 }
 
 send_mail() {
-    smtp-send --env-prefix HEALTH_NETWORK "${mail_args[@]}" --subject "Patient appointments $RUN_DATE" \
+    smtp-send --env-prefix HEALTH_NETWORK "${mail[@]}" --subject "Patient appointments $RUN_DATE" \
         --body "The master patient file for $RUN_DATE is attached ($count appointments)." --attach "$master"
 }
 
 send_box() {
-    box_folder "$BOX_EOD_PARENT" "$box_day"
-    box-put "${box_args[@]}" "${folder[@]}" "$master" "$printer" "$form"
-    box_folder "$BOX_EOD_TRANSPORTATION"
-    box-put "${box_args[@]}" "${folder[@]}" --name "patients_form_print_$RUN_DATE.csv" "$form"
+    local day=() transportation=()
+    box_folder_args day put "$BOX_EOD_PARENT" "$box_day"
+    box_folder_args transportation put "$BOX_EOD_TRANSPORTATION"
+    box-put "${box[@]}" "${day[@]}" "$master" "$printer" "$form"
+    box-put "${box[@]}" "${transportation[@]}" --name "patients_form_print_$RUN_DATE.csv" "$form"
 }
 
 step "extract the appointments of $RUN_DATE"
 mkdir -p "$out"
-at_exit "rm -f $(printf %q "$records")"
-db-extract "${db_args[@]}" --query-file "$FLOW_DIR/appointments.sql" --param "$RUN_DATE" --param "$day_after" --to ndjson >"$records"
+at_exit rm -f "$records"
+db-extract "${db[@]}" --query-file "$FLOW_DIR/appointments.sql" --param "$RUN_DATE" --param "$day_after" --to ndjson >"$records"
 # Every record of one query has the same columns: the first one tells.
 head -n 1 "$records" | csv-shape --from ndjson --to ndjson --require "$needed" >/dev/null
 count=$(wc -l <"$records")

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # F7, Primero <-> OSCaR case sync (make primero-oscar), hourly.
+#
+#   pipelines/primero-oscar/run.sh [DATE]   (DATE names the logs and is the day
+#                                            ages are counted to; default today)
+#
 # Flow B: clients OSCaR referred -> Primero cases (upsert by lookup), then
 # OSCaR's id links. Flow A: Primero cases referred to OSCaR -> OSCaR clients
 # (upsert). B runs first, so that A sends the cases B changed in the same run
@@ -10,19 +14,19 @@
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-flow_init primero-oscar "${DATE:-}"
+flow_init primero-oscar "$@"
 require_env PRIMERO_URL PRIMERO_USER PRIMERO_PASSWORD OSCAR_URL OSCAR_EMAIL OSCAR_PASSWORD
 
 state=$STATE_DIR/primero-oscar
 mkdir -p "$state"
 work=$(mktemp -d "$DATA_DIR/.primero-oscar.XXXXXX")
-at_exit "rm -rf '$work'"
+at_exit rm -rf "$work"
 primero_api=${PRIMERO_URL%/}
 oscar_api=${OSCAR_URL%/}
 primero=(--auth primero --user-env PRIMERO_USER --password-env PRIMERO_PASSWORD --retries "${HTTP_RETRIES:-3}")
-[ -z "${PRIMERO_CA_FILE:-}" ] || primero+=(--ca-file "$PRIMERO_CA_FILE")
+ca_args primero PRIMERO_CA_FILE
 oscar=(--auth oscar --user-env OSCAR_EMAIL --password-env OSCAR_PASSWORD --retries "${HTTP_RETRIES:-3}")
-[ -z "${OSCAR_CA_FILE:-}" ] || oscar+=(--ca-file "$OSCAR_CA_FILE")
+ca_args oscar OSCAR_CA_FILE
 started=$(date -u +%F)
 rc=0
 # Keep the worst exit status: 77 above 75 above 69 above 65 above the rest.

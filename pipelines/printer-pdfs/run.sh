@@ -11,24 +11,20 @@
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-flow_init printer-pdfs "${1:-${DATE:-}}"
+flow_init printer-pdfs "$@"
 require_env BOX_CONFIG BOX_PRINTER_PDFS_PARENT
 
 pickbox=${PRINTER_PICKBOX:-$DATA_DIR/pickbox}/$RUN_DATE
 box_day=$(date -d "$RUN_DATE" +%m-%d-%Y)
 index=$STATE_DIR/printer-pdfs/$RUN_DATE.json
 work=$STATE_DIR/printer-pdfs/.$RUN_DATE
-box_args=()
-[ -z "${BOX_CA_FILE:-}" ] || box_args+=(--ca-file "$BOX_CA_FILE")
-if [[ $BOX_PRINTER_PDFS_PARENT =~ ^[0-9]+$ ]]; then
-    box_args+=(--root "$BOX_PRINTER_PDFS_PARENT" --path "$box_day" --mkdir)
-else
-    box_args+=(--path "$BOX_PRINTER_PDFS_PARENT/$box_day" --mkdir)
-fi
+box=()
+ca_args box BOX_CA_FILE
+box_folder_args box put "$BOX_PRINTER_PDFS_PARENT" "$box_day"
 
 [ -d "$pickbox" ] || die 66 "no pickup folder $pickbox"
 mkdir -p "$work"
-at_exit "rm -rf $(printf %q "$work")"
+at_exit rm -rf "$work"
 
 step "list the PDFs in $pickbox"
 {
@@ -50,7 +46,7 @@ step "upload ${#names[@]} PDFs to Box ($BOX_PRINTER_PDFS_PARENT/$box_day)"
 files=()
 for n in "${names[@]}"; do files+=("$pickbox/$n"); done
 rc=0
-box-put "${box_args[@]}" "${files[@]}" >"$work/receipts.ndjson" || rc=$?
+box-put "${box[@]}" "${files[@]}" >"$work/receipts.ndjson" || rc=$?
 audit <"$work/receipts.ndjson" >/dev/null
 
 step "mark the uploaded PDFs in the index"

@@ -17,7 +17,7 @@
 # block the batch. Receipts go to log/DATE_reportstream.jsonl.
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
-flow_init reportstream "${DATE:-${1:-}}"
+flow_init reportstream "$@"
 
 # A signed client assertion (RS_PRIVATE_KEY_FILE) or, failing that, the older function key.
 auth_var=RS_PRIVATE_KEY_FILE

@@ -17,11 +17,11 @@
 #       error/ (run.sh gives --reject-code 65) and are not retried
 #   other (75 outage, 77 credentials, 69 other refusals): they stay in the
 #       spool for the next run
-set -euo pipefail
-umask 077
-here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=pipelines/lib.sh
+. "$(dirname "$0")/../lib.sh"
+here=$FLOW_DIR
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+at_exit rm -rf "$tmp"
 
 json-map --lookup codes="$here/codes.json" -f "$here/report.jq" |
     csv-shape --from ndjson --columns-file "$here/columns.txt" -o "$tmp/report.csv"
@@ -32,7 +32,7 @@ else
     auth=(--auth function-key --token-env RS_FUNCTION_KEY)
 fi
 opts=()
-if [ -n "${RS_CA_FILE:-}" ]; then opts+=(--ca-file "$RS_CA_FILE"); fi
+ca_args opts RS_CA_FILE
 url=${RS_URL%/}/api/reports
 if [ -n "${RS_OPTION:-}" ]; then url="$url?option=$RS_OPTION"; fi
 

@@ -9,8 +9,8 @@
 # prints http-post's receipt (ReqCheck's status, import id and error ids kept
 # in its fields), and PUBLISH_TO=file writes it to $PAYLOAD_DIR/$BATCH_NAME
 # (mode 0600, complete or not at all). Exit status: http-post's.
-set -euo pipefail
-umask 077
+# shellcheck source=pipelines/lib.sh
+. "$(dirname "$0")/../lib.sh"
 dataset=${1:?usage: publish.sh patient_data|vaccine_dose_data}
 case $dataset in
 patient_data) payload='{patient_data: .}' ;;
@@ -29,7 +29,7 @@ if [ "${PUBLISH_TO:-api}" = file ]; then
 fi
 
 ca=()
-if [ -n "${REQCHECK_CA_FILE:-}" ]; then ca=(--ca-file "$REQCHECK_CA_FILE"); fi
+ca_args ca REQCHECK_CA_FILE
 json-map --slurp "$payload" |
     http-post --auth basic --user-env REQCHECK_USER --password-env REQCHECK_PASSWORD "${ca[@]}" \
         --receipt-field reqcheck_status=.status \

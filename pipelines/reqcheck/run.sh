@@ -13,7 +13,7 @@
 # 77 credentials, 69 refused).
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
-flow_init reqcheck "${DATE:-${1:-}}"
+flow_init reqcheck "$@"
 
 export PUBLISH_TO=${PUBLISH_TO:-api}
 case $PUBLISH_TO in
@@ -28,10 +28,9 @@ REQCHECK_OVERLAP=${REQCHECK_OVERLAP:-300}
 export REQCHECK_PUBLISH=$FLOW_DIR/publish.sh
 export PAYLOAD_DIR=$DATA_DIR/$RUN_DATE/reqcheck
 ca=()
-if [ -n "${REQCHECK_CA_FILE:-}" ]; then ca=(--ca-file "$REQCHECK_CA_FILE"); fi
+ca_args ca REQCHECK_CA_FILE
 tmp=$(mktemp -d)
-# shellcheck disable=SC2016  # expanded when the flow exits
-at_exit 'rm -rf "$tmp"'
+at_exit rm -rf "$tmp"
 
 # Each http-post receipt of a batch that ReqCheck only partly imported becomes
 # one warning line with ReqCheck's error object ids (never a record value).

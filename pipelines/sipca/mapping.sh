@@ -7,10 +7,12 @@
 # data element no Kobo column maps is reported by name; so are mapped names the
 # program lacks and option codes its option sets lack (those are exit 65).
 # Variables: see env.example.
+#
+#   pipelines/sipca/mapping.sh [DATE]  (DATE names the logs; default today)
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-flow_init sipca "${DATE:-}"
+flow_init sipca "$@"
 if [ -n "${DHIS2_TOKEN:-}" ]; then require_env DHIS2_URL; else require_env DHIS2_URL DHIS2_USER DHIS2_PASSWORD; fi
 
 maps=${SIPCA_MAPPING_DIR:-$FLOW_DIR}
@@ -19,10 +21,10 @@ program=${DHIS2_PROGRAM:-SIPCAprg001}
 auth=(--auth basic --user-env DHIS2_USER --password-env DHIS2_PASSWORD)
 [ -z "${DHIS2_TOKEN:-}" ] || auth=(--auth dhis2-token --token-env DHIS2_TOKEN)
 ca=()
-[ -z "${DHIS2_CA_FILE:-}" ] || ca=(--ca-file "$DHIS2_CA_FILE")
+ca_args ca DHIS2_CA_FILE
 mkdir -p "$DATA_DIR/sipca"
 work=$(mktemp -d "$DATA_DIR/sipca/.mapping.XXXXXX")
-at_exit "rm -rf '$work'"
+at_exit rm -rf "$work"
 
 step "fetch program $program from dhis2"
 http-get "${DHIS2_URL%/}/api/programs/$program" "${auth[@]}" "${ca[@]}" --quiet \

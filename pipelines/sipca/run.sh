@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # F8, Kobo survey to dhis2 events (make sipca), daily: each new or changed row
+#
+#   pipelines/sipca/run.sh [DATE]      (DATE names the logs and the saved
+#                                       payloads; default today)
+#
 # of the Kobo export ($KOBO_CSV, ~-separated) becomes one COMPLETED event of
 # the SIPCA program, sent to /api/tracker and followed to its import report.
 # Run mapping.sh (make sipca-mapping) first. The result lines are kept in
@@ -8,7 +12,7 @@
 # shellcheck source=pipelines/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-flow_init sipca "${DATE:-}"
+flow_init sipca "$@"
 if [ -n "${DHIS2_TOKEN:-}" ]; then require_env DHIS2_URL KOBO_CSV; else require_env DHIS2_URL DHIS2_USER DHIS2_PASSWORD KOBO_CSV; fi
 
 maps=${SIPCA_MAPPING_DIR:-$FLOW_DIR}
@@ -21,10 +25,10 @@ pending=$STATE_DIR/sipca/results.pending.ndjson
 auth=(--auth basic --user-env DHIS2_USER --password-env DHIS2_PASSWORD)
 [ -z "${DHIS2_TOKEN:-}" ] || auth=(--auth dhis2-token --token-env DHIS2_TOKEN)
 ca=()
-[ -z "${DHIS2_CA_FILE:-}" ] || ca=(--ca-file "$DHIS2_CA_FILE")
+ca_args ca DHIS2_CA_FILE
 mkdir -p "$STATE_DIR/sipca" "$payloads"
 work=$(mktemp -d "$DATA_DIR/sipca/.run.XXXXXX")
-at_exit "rm -rf '$work'"
+at_exit rm -rf "$work"
 
 step "check that dhis2 answers and takes the credentials (an outage stops the run here, with the index untouched)"
 http-get "${DHIS2_URL%/}/api/programs/$(json-map -r .program "$mapping")" "${auth[@]}" "${ca[@]}" \

@@ -155,7 +155,7 @@ pub const FLOWS: &[Flow] = &[
         name: "bz-in",
         title: "F3, business requisitions in (hourly)",
         target: "make bz-in",
-        script: "pipelines/bz-in/run.sh",
+        script: "pipelines/bz-in/run.sh [DATE]",
         does: &[
             "box-get downloads every CSV the liaisons dropped in the \"from city\" folder (BOX_BZ_IN_FOLDER), with approved_confirm and slots_approved filled in, to data/bz-in/DATE/. Every row is validated: approved_confirm Y, N or empty; slots_approved a whole number; business_code and hash letters and digits, naming a pending request (or repeating the answer a decided one already has, so that a file applied but not moved when a run stopped passes again); empty rows are ignored.",
             "One invalid row and nothing of the file is applied: it moves to BOX_BZ_IN_ERROR, and the error list names rows and columns, never values. Otherwise db-load applies the whole file in one transaction (approve or decline, set the approved slots) and the file moves to BOX_BZ_IN_SUCCESS. A Box move takes the file out of the inbound folder only once it is in its new folder. Either way smtp-send mails the liaisons the number of answers applied or the error list. Every file is handled; the run then exits 65 if one was refused.",
@@ -224,7 +224,7 @@ pub const FLOWS: &[Flow] = &[
         name: "reqcheck",
         title: "F5, ReqCheck extract (nightly)",
         target: "make reqcheck",
-        script: "pipelines/reqcheck/run.sh",
+        script: "pipelines/reqcheck/run.sh [DATE]",
         does: &[
             "http-post asks ReqCheck's /heartbeat for its last import; db-extract runs patient_data.sql and vaccine_dose_data.sql from that time (less REQCHECK_OVERLAP seconds); json-map shapes the payloads ({\"patient_data\":[...]}, {\"vaccine_dose_data\":[...]}, dates converted, booleans normalised); batch-split keeps each request to REQCHECK_BATCH records; http-post posts them, patients first.",
             "A partial_failure answer is a warning naming ReqCheck's error ids; the run fails only when a request is refused or cannot be sent. PUBLISH_TO=file writes the payloads to data/DATE/reqcheck/ and contacts nothing, for a dry first run.",
@@ -257,7 +257,7 @@ pub const FLOWS: &[Flow] = &[
         name: "reportstream",
         title: "F6, test results to ReportStream (every 2 minutes)",
         target: "make reportstream",
-        script: "pipelines/reportstream/run.sh",
+        script: "pipelines/reportstream/run.sh [DATE]",
         does: &[
             "The testing app drops one JSON test event per file into the spool folder. Each run peeks at up to RS_BATCH events, oldest first; json-map maps them to ReportStream's columns and codes (ethnicity, sex, race, SNOMED results, yyyyMMdd dates); csv-shape writes the CSV; http-post sends it to /api/reports.",
             "2xx: the events move to the spool's sent/ and the answer's warnings and errors are logged by tracking id. 400: the batch moves to error/, not retried (exit 65). Anything else: the events stay in the spool for the next run (75, 77 or 69). A file that is not JSON is set aside in error/ alone and does not block the batch.",
@@ -286,7 +286,7 @@ pub const FLOWS: &[Flow] = &[
         name: "primero-oscar",
         title: "F7, Primero <-> OSCaR case sync (hourly)",
         target: "make primero-oscar",
-        script: "pipelines/primero-oscar/run.sh",
+        script: "pipelines/primero-oscar/run.sh [DATE]",
         does: &[
             "OSCaR to Primero first: http-get fetches the OSCaR clients referred out since the cursor, json-map maps them to Primero cases (owner from the province user map), http-post upserts them by the id pairs (global_id = oscar_number, case_id = external_id) and OSCaR's id links are updated. Then Primero to OSCaR: the cases and referrals changed since the cursor, mapped (services, agency-{org}, 8-digit village codes), filtered to new and changed by index-diff, upserted into OSCaR.",
             "Organisations named demo are dropped, empty values not sent. A record that fails is reported and does not stop the others; the exit status is the worst of them. Cursors and indexes (state/primero-oscar/) move only from what was delivered: a second run sends nothing, an interrupted one sends the rest.",
@@ -312,7 +312,7 @@ pub const FLOWS: &[Flow] = &[
         name: "sipca",
         title: "F8, Kobo survey to dhis2 events (daily)",
         target: "make sipca-mapping, make sipca",
-        script: "pipelines/sipca/mapping.sh, pipelines/sipca/run.sh",
+        script: "pipelines/sipca/mapping.sh [DATE], pipelines/sipca/run.sh [DATE]",
         does: &[
             "mapping.sh (by hand, when the dhis2 program changes) joins the program's metadata with mapping_de.json and mapping_optionSet.json into data/sipca/mapping_generated.json, and names every data element no Kobo column maps.",
             "run.sh diffs the ~-separated Kobo export with state/sipca/event_index.json on _uuid (a new row gets a new dhis2 uid; a row gone from the export is marked deleted and logged as a warning, for a person to remove in dhis2), builds one COMPLETED event per row (orgUnit from mapping_orgUnits.json, options as codes, empty answers left out), posts each to /api/tracker and follows the job to its report, saving request and answer in data/sipca/events_payload/. Only events whose report is OK are marked uploaded. The index is backed up in log/ before and after.",
@@ -429,7 +429,9 @@ pub fn render(version: &str, out: &mut dyn Write) -> std::io::Result<()> {
     for p in [
         "Each runbook flow is a shell script under pipelines/ that chains the tools, one line per step, with set -euo pipefail, plus its SQL, jq and column files and an env.example listing every variable it reads. Each also has a make target for a person at a terminal; cron calls the script itself.",
         "The variables come from the environment or from the file named by ENV_FILE (sourced with set -a; keep it mode 0600 and out of the checkout: it holds passwords). A flow checks them all before any step runs and exits 78 naming every missing one. The tools come from PHTOOLS_BIN when set, else from target/release of the checkout (make build), else from PATH.",
-        "DATE (an argument, or the DATE variable) is the day a run is for, YYYY-MM-DD, default today; it names the data folder and the logs. A failed step stops the flow with that step's exit status (F1's deliveries, which run side by side, all end first), and no index or cursor moves: the next run sends again, and the index keys make the resend an update, never a duplicate. Two overlapping runs of one flow cannot happen: the second exits 75.",
+        "DATE is the day a run is for, YYYY-MM-DD, by one rule in every flow: the script's argument, else the DATE variable, else today. It names the logs and the dated data folders; a DATE that is not a day exits 64. bz-out alone takes none: its day is the day its window starts (START).",
+        "Until this rule, reportstream and reqcheck took the DATE variable before the argument (now the argument wins when both are given and differ), primero-oscar and sipca read only the variable (it still works; an argument now works too) and bz-in read neither (it ran for today, as it still does when given neither).",
+        "A failed step stops the flow with that step's exit status (F1's deliveries, which run side by side, all end first), and no index or cursor moves: the next run sends again, and the index keys make the resend an update, never a duplicate. Two overlapping runs of one flow cannot happen: the second exits 75.",
         "make demo runs every flow once against local stand-ins (the demo SQLite database, the sandbox APIs, a local sshd and SMTP server) and shows what arrived where.",
     ] {
         r.control("PP", []).text([roman(p)]);
