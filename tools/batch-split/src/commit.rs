@@ -10,7 +10,8 @@
 
 use crate::records::check_lines;
 use common::io::{AtomicFile, Output};
-use common::receipt::{Receipt, now_rfc3339};
+use common::receipt::Receipt;
+use common::time::now_rfc3339;
 use common::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;

@@ -3,7 +3,8 @@
 use crate::TOOL;
 use crate::sinks::Spilled;
 use common::io::Output;
-use common::receipt::{Receipt, now_rfc3339};
+use common::receipt::Receipt;
+use common::time::now_rfc3339;
 use common::{Error, Result, cli};
 use std::fs::File;
 use std::io::Write;

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! batch-split through its binary.
 
-use common::receipt::sha256_hex;
+use common::hash::sha256_hex;
 use common::testing::{
     Rng, Workdir, assert_one_line_without, csv_rows, mode_of, ndjson_values, stderr_of, stdout_of,
 };

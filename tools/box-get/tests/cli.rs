@@ -5,6 +5,7 @@
 //! invented.
 
 use assert_cmd::Command;
+use common::hash::{hex, sha256_hex};
 use common::testing::{BOX_VARS, HTTP_VARS, Run, assert_one_line_without, mode_of, names_in};
 use sandbox::apis::boxapi::{
     CLIENT_ID, CLIENT_SECRET, DEVELOPER_TOKEN, ENTERPRISE_ID, ERROR, FROM_CITY, PASSPHRASE,
@@ -12,8 +13,7 @@ use sandbox::apis::boxapi::{
 };
 use sandbox::{Fault, Received, Sandbox};
 use serde_json::{Value, json};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha1::{Digest, Sha1};
 use std::path::{Path, PathBuf};
 
 const BIN: &str = env!("CARGO_BIN_EXE_box-get");
@@ -144,11 +144,7 @@ fn fails(run: Run, code: i32) -> Run {
 }
 
 fn sha1_hex(bytes: &[u8]) -> String {
-    common::receipt::hex(&Sha1::digest(bytes))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    common::receipt::hex(&Sha256::digest(bytes))
+    hex(&Sha1::digest(bytes))
 }
 
 fn names(values: &[Value]) -> Vec<String> {

@@ -235,7 +235,7 @@ fn receipt(
         sha256: local.sha256.clone(),
         remote_id: (!id.is_empty()).then_some(id),
         status: delivered.status.map(i64::from),
-        time: common::receipt::now_rfc3339(),
+        time: common::time::now_rfc3339(),
         dry_run,
         fields: Some(fields),
         ..Receipt::default()

@@ -6,7 +6,7 @@
 use crate::args::Source;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::receipt::hex;
+use common::hash::hex;
 use common::{Error, Result};
 use sha1::{Digest as _, Sha1};
 use sha2::Sha256;

@@ -20,6 +20,8 @@ pub mod boxapi;
 pub mod csv;
 #[cfg(feature = "db")]
 pub mod db;
+#[cfg(feature = "hash")]
+pub mod hash;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "jq")]
@@ -30,5 +32,7 @@ pub mod receipt;
 pub mod result;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "time")]
+pub mod time;
 
 pub use error::{Error, Exit, Result};

@@ -1,8 +1,9 @@
 //! Receipts: one JSON line per delivered item, with no record content.
 
+use crate::hash::sha256_hex;
+use crate::time::now_rfc3339;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 /// What a sink (or a batch runner) delivered. Never carries record content.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -80,36 +81,6 @@ impl Receipt {
         serde_json::to_writer(&mut *out, self)?;
         out.write_all(b"\n")
     }
-}
-
-/// The current UTC time as RFC 3339 with seconds.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// The sha256 and length of a stream.
-pub fn sha256_reader<R: Read>(mut reader: R) -> io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = reader.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
-    Ok((hex(&hasher.finalize()), total))
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

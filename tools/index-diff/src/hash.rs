@@ -293,7 +293,7 @@ mod tests {
         let mut text = Vec::new();
         push_hex(&mut text, &hash);
         let text = String::from_utf8_lossy(&text).into_owned();
-        assert_eq!(text, common::receipt::hex(&hash));
+        assert_eq!(text, common::hash::hex(&hash));
         assert_eq!(parse_hex(&text), Some(hash));
         assert_eq!(parse_hex(&text.to_uppercase()), Some(hash));
         assert_eq!(parse_hex("abc"), None);

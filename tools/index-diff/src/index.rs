@@ -25,7 +25,7 @@ pub type Stamp = [u8; 20];
 
 /// The current time as a [`Stamp`].
 pub fn now_stamp() -> Stamp {
-    let text = common::receipt::now_rfc3339();
+    let text = common::time::now_rfc3339();
     let mut stamp = [b'0'; 20];
     if text.len() == 20 {
         stamp.copy_from_slice(text.as_bytes());

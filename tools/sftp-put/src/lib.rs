@@ -170,7 +170,7 @@ fn dry_receipt(options: &Options, local: &mut Local) -> Result<Receipt> {
         bytes,
         sha256,
         remote_path: Some(options.remote_path(&local.remote_name)),
-        time: common::receipt::now_rfc3339(),
+        time: common::time::now_rfc3339(),
         dry_run: true,
         ..Receipt::default()
     })

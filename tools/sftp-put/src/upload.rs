@@ -3,8 +3,10 @@
 
 use crate::args::{Options, Source};
 use crate::sftp::{Handle, Sftp, SftpError};
-use common::receipt::{Receipt, hex, now_rfc3339};
+use common::hash::hex;
+use common::receipt::Receipt;
 use common::retry::Attempt;
+use common::time::now_rfc3339;
 use common::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -70,7 +72,7 @@ pub fn hash_local(local: &mut Local) -> Result<(String, u64)> {
         .file
         .rewind()
         .map_err(|e| Error::io(format!("reading {}", local.label), e))?;
-    common::receipt::sha256_reader(io::BufReader::with_capacity(1 << 20, &local.file))
+    common::hash::sha256_reader(io::BufReader::with_capacity(1 << 20, &local.file))
         .map_err(|e| Error::io(format!("reading {}", local.label), e))
 }
 

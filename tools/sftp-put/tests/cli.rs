@@ -4,9 +4,9 @@
 //! test checks what arrived in the server's folder, not only what the tool
 //! said. All file content is invented.
 
+use common::hash::sha256_hex;
 use common::testing::{Workdir, assert_one_line_without, ndjson_values, stderr_of, stdout_of};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -155,13 +155,6 @@ fn check_failure(out: &Output, code: i32, secrets: &[&str]) -> String {
     assert!(err.starts_with("sftp-put: error: "), "{err}");
     assert_one_line_without(&err, secrets);
     err
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The names in a server folder (empty when it does not exist).

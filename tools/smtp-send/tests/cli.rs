@@ -4,6 +4,7 @@
 //! The tests read what the server received: the stored .eml with its
 //! envelope, and the log of every command line. All data is invented.
 
+use common::hash::sha256_hex;
 use common::testing::{Workdir, server_url, stderr_of, stdout_of};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::Value;
@@ -148,10 +149,6 @@ fn ok(out: &Output) -> Value {
     let text = stdout_of(out);
     assert_eq!(text.lines().count(), 1, "one receipt line: {text}");
     serde_json::from_str(&text).unwrap()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    common::receipt::sha256_hex(bytes)
 }
 
 /// A closed loopback port: bound, then let go.
