@@ -1,7 +1,7 @@
-//! Flags, and their validation into a [`Plan`] before any I/O starts.
+//! Flags, and their validation into [`Options`] before any I/O starts.
 
 use crate::batcher::{Framing, Limits};
-use clap::{Parser, ValueEnum, value_parser};
+use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum, value_parser};
 use common::{Error, Result};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -117,9 +117,9 @@ pub enum Mode {
     },
 }
 
-/// The validated run.
+/// The flags, checked and parsed, before any I/O.
 #[derive(Debug)]
-pub struct Plan {
+pub struct Options {
     pub input: Option<PathBuf>,
     pub from: Format,
     pub delimiter: u8,
@@ -130,7 +130,7 @@ pub struct Plan {
     pub mode: Mode,
 }
 
-impl Plan {
+impl Options {
     /// The `{ext}` of batch names.
     pub fn ext(&self) -> &'static str {
         match (&self.array, self.from) {
@@ -141,48 +141,49 @@ impl Plan {
     }
 }
 
-impl Args {
+impl Options {
     /// Check the flags together and decide the mode, before any I/O.
-    pub fn plan(self) -> Result<Plan> {
-        let from = self.from.unwrap_or(Format::Ndjson);
-        let delimiter = match &self.delimiter {
+    pub fn from_matches(matches: &ArgMatches) -> Result<Options> {
+        let args = Args::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
+        let from = args.from.unwrap_or(Format::Ndjson);
+        let delimiter = match &args.delimiter {
             None => b',',
             Some(_) if from != Format::Csv => {
                 return Err(Error::usage("--delimiter applies only with --from csv"));
             }
             Some(text) => common::csv::parse_delimiter(text)?,
         };
-        let names = NameTemplate::parse(&self.name)?;
-        let mode = match (self.spool, self.out_dir, self.exec) {
+        let names = NameTemplate::parse(&args.name)?;
+        let mode = match (args.spool, args.out_dir, args.exec) {
             (Some(dir), _, Some(command)) => Mode::Spool {
                 dir,
                 command,
-                reject_codes: self.reject_code,
-                all: self.all,
-                settle: Duration::from_secs(self.settle),
+                reject_codes: args.reject_code,
+                all: args.all,
+                settle: Duration::from_secs(args.settle),
             },
             (Some(_), _, None) => return Err(Error::usage("--spool needs --exec")),
             (None, Some(dir), _) => Mode::Files(dir),
             (None, None, Some(command)) => Mode::Exec {
                 command,
-                keep_going: self.keep_going,
+                keep_going: args.keep_going,
             },
-            (None, None, None) if self.array => Mode::Stdout,
+            (None, None, None) if args.array => Mode::Stdout,
             (None, None, None) => {
                 return Err(Error::usage(
                     "choose where batches go: --out-dir DIR, --array (to stdout) or --exec CMD",
                 ));
             }
         };
-        Ok(Plan {
-            input: self.input,
+        Ok(Options {
+            input: args.input,
             from,
             delimiter,
             limits: Limits {
-                size: self.size,
-                max_bytes: self.max_bytes,
+                size: args.size,
+                max_bytes: args.max_bytes,
             },
-            array: self.array.then(|| Framing::array(self.wrap.as_deref())),
+            array: args.array.then(|| Framing::array(args.wrap.as_deref())),
             names,
             mode,
         })

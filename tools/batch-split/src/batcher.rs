@@ -24,7 +24,7 @@ pub struct BatchInfo {
 }
 
 /// Where the bytes of batches go.
-pub trait Sink {
+pub trait BatchSink {
     fn begin(&mut self, index: u64) -> Result<()>;
     fn write(&mut self, bytes: &[u8]) -> Result<()>;
     /// The record just written is the one at `key` in the input (its line
@@ -87,7 +87,7 @@ impl Framing {
 
 /// Feeds records to a sink, starting a new batch whenever the next record
 /// would break `--size` or `--max-bytes`.
-pub struct Batcher<S: Sink> {
+pub struct Batcher<S: BatchSink> {
     sink: S,
     framing: Framing,
     limits: Limits,
@@ -99,7 +99,7 @@ pub struct Batcher<S: Sink> {
     hasher: Sha256,
 }
 
-impl<S: Sink> Batcher<S> {
+impl<S: BatchSink> Batcher<S> {
     pub fn new(sink: S, framing: Framing, limits: Limits) -> Self {
         Batcher {
             sink,
@@ -204,7 +204,7 @@ impl<S: Sink> Batcher<S> {
         self.sink.end(info)
     }
 
-    /// The run stops on `err`: see [`Sink::abort`].
+    /// The run stops on `err`: see [`BatchSink::abort`].
     pub fn abort(&mut self, err: Error) -> Error {
         self.sink.abort(err)
     }
@@ -226,7 +226,7 @@ mod tests {
         current: Vec<u8>,
     }
 
-    impl Sink for Collect {
+    impl BatchSink for Collect {
         fn begin(&mut self, _: u64) -> Result<()> {
             self.current.clear();
             Ok(())

@@ -12,9 +12,9 @@ mod records;
 mod sinks;
 mod spool;
 
-use args::{Args, Format, Mode, Plan};
-use batcher::Sink;
-use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+use args::{Args, Format, Mode, Options};
+use batcher::BatchSink;
+use clap::{ArgMatches, Command, CommandFactory};
 use common::doc::{Example, ToolDoc};
 use common::io::{Output, open_input};
 use common::receipt::Receipt;
@@ -102,15 +102,13 @@ pub fn command() -> Command {
 }
 
 pub fn run(matches: &ArgMatches) -> Result<()> {
-    let plan = Args::from_arg_matches(matches)
-        .map_err(|e| Error::usage(e.to_string()))?
-        .plan()?;
+    let options = Options::from_matches(matches)?;
     let mut out = Output::stdout();
-    let result = run_plan(&plan, &mut out);
+    let result = split(&options, &mut out);
     // Receipts already printed must reach stdout, whatever happened after.
     // Only plain output (--array alone) may end quietly on a broken pipe:
     // otherwise batches had effects that their receipts must record.
-    let flushed = match (out.finish(), &plan.mode) {
+    let flushed = match (out.finish(), &options.mode) {
         (Err(e), Mode::Files(_) | Mode::Exec { .. } | Mode::Spool { .. }) => {
             Err(Error::new(Exit::Io, e.message()))
         }
@@ -124,23 +122,26 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
     }
 }
 
-fn run_plan(plan: &Plan, out: &mut Output) -> Result<Outcome> {
-    match &plan.mode {
+fn split(options: &Options, out: &mut Output) -> Result<Outcome> {
+    match &options.mode {
         Mode::Files(dir) => {
-            let sink = sinks::FilesSink::new(dir, plan.names.clone(), plan.ext(), out)?;
-            read_input(plan, sink)?.finish()?;
+            let sink = sinks::FilesSink::new(dir, options.names.clone(), options.ext(), out)?;
+            read_input(options, sink)?.finish()?;
             Ok(Outcome::Done)
         }
         Mode::Stdout => {
-            read_input(plan, sinks::StdoutSink { out })?;
+            read_input(options, sinks::StdoutSink { out })?;
             Ok(Outcome::Done)
         }
         Mode::Exec {
             command,
             keep_going,
         } => {
-            let spill =
-                read_input(plan, sinks::SpillSink::new(plan.names.clone(), plan.ext())?)?.named();
+            let spill = read_input(
+                options,
+                sinks::SpillSink::new(options.names.clone(), options.ext())?,
+            )?
+            .named();
             exec::run_all(command, &spill.batches, *keep_going, out)
         }
         Mode::Spool {
@@ -155,23 +156,23 @@ fn run_plan(plan: &Plan, out: &mut Output) -> Result<Outcome> {
             reject_codes,
             all: *all,
             settle: *settle,
-            limits: plan.limits,
-            array: plan.array.as_ref(),
-            names: &plan.names,
+            limits: options.limits,
+            array: options.array.as_ref(),
+            names: &options.names,
         }
         .run(out),
     }
 }
 
-fn read_input<S: Sink>(plan: &Plan, sink: S) -> Result<S> {
-    let input = open_input(plan.input.as_deref())?;
-    match plan.from {
-        Format::Ndjson => records::read_ndjson(input, plan.array.as_ref(), plan.limits, sink),
+fn read_input<S: BatchSink>(options: &Options, sink: S) -> Result<S> {
+    let input = open_input(options.input.as_deref())?;
+    match options.from {
+        Format::Ndjson => records::read_ndjson(input, options.array.as_ref(), options.limits, sink),
         Format::Csv => records::read_csv(
             input,
-            plan.delimiter,
-            plan.array.as_ref(),
-            plan.limits,
+            options.delimiter,
+            options.array.as_ref(),
+            options.limits,
             sink,
         ),
     }

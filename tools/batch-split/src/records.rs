@@ -4,7 +4,7 @@
 //! `--array` needs one. CSV records are found with the csv crate and copied
 //! from the original bytes, so quoting and line breaks inside quotes survive.
 
-use crate::batcher::{Batcher, Framing, Limits, Sink};
+use crate::batcher::{BatchSink, Batcher, Framing, Limits};
 use common::csv::QuoteGuard;
 use common::error::Location;
 use common::io::Input;
@@ -20,7 +20,7 @@ use std::rc::Rc;
 /// blank lines are dropped. Each line must be a JSON object: with `array`
 /// it is parsed here; otherwise it is only checked, by the sink where it
 /// offers to (on other threads), else here.
-pub fn read_ndjson<S: Sink>(
+pub fn read_ndjson<S: BatchSink>(
     input: Input,
     array: Option<&Framing>,
     limits: Limits,
@@ -133,7 +133,7 @@ impl Read for Tee {
 /// Every record must have as many fields as the header, and a quoted field
 /// must close before the end of the input. With `array`, each
 /// record becomes a JSON object of strings keyed by the header.
-pub fn read_csv<S: Sink>(
+pub fn read_csv<S: BatchSink>(
     input: Input,
     delimiter: u8,
     array: Option<&Framing>,

@@ -3,7 +3,7 @@
 
 use crate::TOOL;
 use crate::args::{DEFAULT_WIDTH, NameTemplate};
-use crate::batcher::{BatchInfo, Sink};
+use crate::batcher::{BatchInfo, BatchSink};
 use crate::commit::{Committer, Unchecked};
 use crate::records::check_lines;
 use common::io::{AtomicFile, Output, TempFolder};
@@ -79,7 +79,7 @@ impl Drop for FilesSink<'_> {
     }
 }
 
-impl Sink for FilesSink<'_> {
+impl BatchSink for FilesSink<'_> {
     fn begin(&mut self, index: u64) -> Result<()> {
         let name = self.names.render(index, self.ext, None);
         let wider = 10u64.pow(DEFAULT_WIDTH as u32);
@@ -174,7 +174,7 @@ pub struct StdoutSink<'o> {
     pub out: &'o mut Output,
 }
 
-impl Sink for StdoutSink<'_> {
+impl BatchSink for StdoutSink<'_> {
     fn begin(&mut self, _index: u64) -> Result<()> {
         Ok(())
     }
@@ -235,7 +235,7 @@ impl SpillSink {
     }
 }
 
-impl Sink for SpillSink {
+impl BatchSink for SpillSink {
     fn begin(&mut self, index: u64) -> Result<()> {
         let path = self.dir.path().join(format!("{index:08}.batch"));
         let mut options = OpenOptions::new();
