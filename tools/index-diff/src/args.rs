@@ -1,6 +1,6 @@
-//! Flags, and their validation into a [`Plan`] before any I/O starts.
+//! Flags, and their validation into [`Options`] before any I/O starts.
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum};
 use common::csv::Encoding;
 use common::{Error, Result};
 use std::path::PathBuf;
@@ -120,9 +120,9 @@ pub struct Emit {
     pub deleted: bool,
 }
 
-/// A validated diff.
+/// The checked flags of a diff.
 #[derive(Debug)]
-pub struct DiffPlan {
+pub struct DiffOptions {
     pub key: Vec<String>,
     pub emit: Emit,
     pub mint: Option<Mint>,
@@ -137,13 +137,13 @@ pub struct DiffPlan {
 /// What the run does.
 #[derive(Debug)]
 pub enum Mode {
-    Diff(DiffPlan),
+    Diff(DiffOptions),
     Commit,
 }
 
-/// The validated run.
+/// The flags, checked and parsed, before any I/O.
 #[derive(Debug)]
-pub struct Plan {
+pub struct Options {
     pub index: PathBuf,
     pub input: Option<PathBuf>,
     pub format: Option<IndexFormat>,
@@ -152,28 +152,31 @@ pub struct Plan {
     pub mode: Mode,
 }
 
-impl Args {
+impl Options {
     /// Check the flags together, before any I/O.
-    pub fn plan(self) -> Result<Plan> {
-        if self.index.file_name().is_none() || self.index.as_os_str() == "-" {
+    pub fn from_matches(matches: &ArgMatches) -> Result<Options> {
+        let args = Args::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
+        if args.index.file_name().is_none() || args.index.as_os_str() == "-" {
             return Err(Error::usage("--index takes the path of a file"));
         }
-        let mode = if self.commit {
+        let mode = if args.commit {
             Mode::Commit
         } else {
-            Mode::Diff(self.diff_plan()?)
+            Mode::Diff(args.diff_options()?)
         };
-        Ok(Plan {
-            index: self.index,
-            input: self.input,
-            format: self.format,
-            backup_dir: self.backup_dir,
-            show_values: self.show_values,
+        Ok(Options {
+            index: args.index,
+            input: args.input,
+            format: args.format,
+            backup_dir: args.backup_dir,
+            show_values: args.show_values,
             mode,
         })
     }
+}
 
-    fn diff_plan(&self) -> Result<DiffPlan> {
+impl Args {
+    fn diff_options(&self) -> Result<DiffOptions> {
         let key = common::cli::parse_list("--key", self.key.as_deref().unwrap_or_default())?;
         if let Some(twice) = key.iter().enumerate().find(|(i, k)| key[..*i].contains(k)) {
             return Err(Error::usage(format!(
@@ -214,7 +217,7 @@ impl Args {
                 "--mint gives ids to new records, but --emit does not name new",
             ));
         }
-        Ok(DiffPlan {
+        Ok(DiffOptions {
             key,
             emit,
             mint: self.mint,
@@ -253,12 +256,13 @@ fn parse_emit(text: &str) -> Result<Emit> {
 mod tests {
     use super::*;
 
-    fn plan(args: &[&str]) -> Result<Plan> {
+    fn plan(args: &[&str]) -> Result<Options> {
         let mut all = vec!["index-diff"];
         all.extend_from_slice(args);
-        Args::try_parse_from(all)
-            .map_err(|e| Error::usage(e.to_string()))?
-            .plan()
+        let matches = <Args as clap::CommandFactory>::command()
+            .try_get_matches_from(all)
+            .map_err(|e| Error::usage(e.to_string()))?;
+        Options::from_matches(&matches)
     }
 
     #[test]

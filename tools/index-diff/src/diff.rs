@@ -2,11 +2,11 @@
 //! the output to a private temporary file, write the index, release the
 //! lock, then copy the output to stdout.
 
-use crate::args::{DiffPlan, Format, OnDuplicate};
+use crate::args::{DiffOptions, Format, OnDuplicate};
 use crate::hash::{Hash, push_hex};
 use crate::index::{Entry, Index, Seen, Stamp, now_stamp};
 use crate::key::{Key, Lookup};
-use crate::read::{self, RecordSink};
+use crate::read::{self, Decider};
 use crate::{TOOL, count, mint};
 use common::io::{Input, Output};
 use common::ndjson::write_json_string;
@@ -36,7 +36,7 @@ struct Spill {
 
 /// Decides ops and writes output lines while the input is read.
 struct Differ<'a> {
-    plan: &'a DiffPlan,
+    options: &'a DiffOptions,
     index: &'a mut Index,
     spill: Spill,
     now: Stamp,
@@ -68,12 +68,17 @@ impl std::fmt::Debug for Diffed {
 
 /// Read the whole input and decide every op. Nothing reaches stdout and
 /// the index file is not touched: on any error, nothing has happened.
-pub fn diff(plan: &DiffPlan, index: &mut Index, input: Input, show_values: bool) -> Result<Diffed> {
+pub fn diff(
+    options: &DiffOptions,
+    index: &mut Index,
+    input: Input,
+    show_values: bool,
+) -> Result<Diffed> {
     let spill_file = tempfile::tempfile()
         .map_err(|e| Error::write("cannot create a temporary file in $TMPDIR", e))?;
     let file = input.name.clone();
     let mut differ = Differ {
-        plan,
+        options,
         spill: Spill {
             file: BufWriter::with_capacity(256 * 1024, spill_file),
             rows: Vec::new(),
@@ -89,11 +94,11 @@ pub fn diff(plan: &DiffPlan, index: &mut Index, input: Input, show_values: bool)
         line: Vec::with_capacity(256),
         next: 0,
     };
-    read::read_all(plan, input, &mut differ)?;
+    read::read_all(options, input, &mut differ)?;
     differ.finish()
 }
 
-impl RecordSink for Differ<'_> {
+impl Decider for Differ<'_> {
     type Decision = (Seen, Option<String>);
 
     fn decide(&mut self, row: u64, key: &str, hash: Hash) -> Result<Option<Self::Decision>> {
@@ -122,7 +127,7 @@ impl Differ<'_> {
         row: u64,
     ) -> Result<Option<(Seen, Option<String>)>> {
         self.records += 1;
-        let emit = self.plan.emit;
+        let emit = self.options.emit;
         let entries = &mut self.index.entries;
         // Records mostly come in the order of the index (which kept the
         // order they came in before): try the entry after the last one
@@ -137,7 +142,7 @@ impl Differ<'_> {
                 &mut entries[i]
             }
             None => {
-                let minted = match self.plan.mint {
+                let minted = match self.options.mint {
                     Some(kind) if emit.new => Some(mint::mint(kind)),
                     _ => None,
                 };
@@ -155,21 +160,21 @@ impl Differ<'_> {
         };
         if entry.row != 0 {
             let earlier = entry.row;
-            match self.plan.on_duplicate {
+            match self.options.on_duplicate {
                 OnDuplicate::Error => {
                     let shown = if self.show_values {
                         format!(" ({key})")
                     } else {
                         String::new()
                     };
-                    let units = match self.plan.from {
+                    let units = match self.options.from {
                         Format::Ndjson => "lines",
                         Format::Csv => "rows",
                     };
                     return Err(Error::data(format!(
                         "{}: {units} {earlier} and {row} have the same key{shown} in column {}; nothing was emitted (--on-duplicate last keeps the last)",
                         self.file,
-                        self.plan.key.join(",")
+                        self.options.key.join(",")
                     )));
                 }
                 OnDuplicate::Last => {
@@ -204,7 +209,7 @@ impl Differ<'_> {
         }
         if op == Seen::New && entry.remote_id().is_none() && !entry.transient() {
             // A pending key without an id (as SIPCA may hold): mint it now.
-            if let Some(kind) = self.plan.mint {
+            if let Some(kind) = self.options.mint {
                 entry.set_remote_id(mint::mint(kind), self.now);
                 self.dirty = true;
             }
@@ -224,7 +229,7 @@ impl Differ<'_> {
         let line = &mut self.line;
         line.clear();
         line.extend_from_slice(b"\"_key\":");
-        if self.plan.key.len() > 1 {
+        if self.options.key.len() > 1 {
             // index_key made it a JSON array already.
             line.extend_from_slice(key.as_bytes());
         } else {
@@ -254,7 +259,7 @@ impl Differ<'_> {
     /// After the input: refuse an empty snapshot, mark deleted keys, count.
     fn finish(self) -> Result<Diffed> {
         let Differ {
-            plan,
+            options,
             index,
             spill,
             now,
@@ -264,7 +269,7 @@ impl Differ<'_> {
             duplicates,
             ..
         } = self;
-        if records == 0 && plan.emit.deleted && !plan.allow_empty && index.has_live_keys() {
+        if records == 0 && options.emit.deleted && !options.allow_empty && index.has_live_keys() {
             return Err(Error::data(format!(
                 "{file}: the input has no records; with --emit deleted that would mark every key of the index deleted (give --allow-empty if that is meant)"
             )));
@@ -279,7 +284,7 @@ impl Differ<'_> {
                 Some(Seen::New) => counts.new += 1,
                 Some(Seen::Changed) => counts.changed += 1,
                 Some(Seen::Unchanged) => counts.unchanged += 1,
-                None if plan.emit.deleted && !entry.transient() && !entry.deleted() => {
+                None if options.emit.deleted && !entry.transient() && !entry.deleted() => {
                     entry.mark_deleted_now(now);
                     counts.deleted += 1;
                     dirty = true;

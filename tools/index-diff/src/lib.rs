@@ -15,12 +15,12 @@ mod mint;
 mod read;
 mod record;
 
-use args::{Args, DiffPlan, Mode, Plan};
-use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+use args::{Args, DiffOptions, Mode, Options};
+use clap::{ArgMatches, Command, CommandFactory};
 use common::doc::{Example, ToolDoc};
 use common::io::open_input;
 use common::lock::StateLock;
-use common::{Error, Exit, Result, cli};
+use common::{Exit, Result, cli};
 use index::Index;
 use std::path::{Path, PathBuf};
 
@@ -85,25 +85,23 @@ pub fn command() -> Command {
 }
 
 pub fn run(matches: &ArgMatches) -> Result<()> {
-    let plan = Args::from_arg_matches(matches)
-        .map_err(|e| Error::usage(e.to_string()))?
-        .plan()?;
-    match &plan.mode {
-        Mode::Diff(diff) => run_diff(&plan, diff),
-        Mode::Commit => run_commit(&plan),
+    let options = Options::from_matches(matches)?;
+    match &options.mode {
+        Mode::Diff(diff) => run_diff(&options, diff),
+        Mode::Commit => run_commit(&options),
     }
 }
 
-fn run_diff(plan: &Plan, diff_plan: &DiffPlan) -> Result<()> {
-    let lock = StateLock::acquire(&lock_path(&plan.index))?;
-    if let Some(dir) = &plan.backup_dir {
-        backup::backup(&plan.index, dir, "initial")?;
+fn run_diff(options: &Options, diff_options: &DiffOptions) -> Result<()> {
+    let lock = StateLock::acquire(&lock_path(&options.index))?;
+    if let Some(dir) = &options.backup_dir {
+        backup::backup(&options.index, dir, "initial")?;
     }
-    let mut index = Index::load(&plan.index, plan.format)?;
-    let input = open_input(plan.input.as_deref())?;
-    let diffed = diff::diff(diff_plan, &mut index, input, plan.show_values)?;
+    let mut index = Index::load(&options.index, options.format)?;
+    let input = open_input(options.input.as_deref())?;
+    let diffed = diff::diff(diff_options, &mut index, input, options.show_values)?;
     if diffed.dirty {
-        index.save(&plan.index)?;
+        index.save(&options.index)?;
     }
     drop(lock);
     if !index.existed {
@@ -111,27 +109,27 @@ fn run_diff(plan: &Plan, diff_plan: &DiffPlan) -> Result<()> {
             TOOL,
             format!(
                 "{} did not exist; started a new index",
-                plan.index.display()
+                options.index.display()
             ),
         );
     }
     let counts = diffed.counts.summary();
-    diffed.write_output(&index, diff_plan.key.len() > 1)?;
+    diffed.write_output(&index, diff_options.key.len() > 1)?;
     cli::info(TOOL, counts);
     Ok(())
 }
 
-fn run_commit(plan: &Plan) -> Result<()> {
-    let input = open_input(plan.input.as_deref())?;
+fn run_commit(options: &Options) -> Result<()> {
+    let input = open_input(options.input.as_deref())?;
     let mut results = commit::read_results(input)?;
-    let lock = StateLock::acquire(&lock_path(&plan.index))?;
-    let mut index = Index::load(&plan.index, plan.format)?;
+    let lock = StateLock::acquire(&lock_path(&options.index))?;
+    let mut index = Index::load(&options.index, options.format)?;
     let done = results.apply(&mut index, index::now_stamp())?;
     if !results.is_empty() || !index.existed {
-        index.save(&plan.index)?;
+        index.save(&options.index)?;
     }
-    if let Some(dir) = &plan.backup_dir {
-        backup::backup(&plan.index, dir, "final")?;
+    if let Some(dir) = &options.backup_dir {
+        backup::backup(&options.index, dir, "final")?;
     }
     drop(lock);
     if let Some(warning) = results.truncated_warning() {

@@ -1,11 +1,11 @@
 //! Reading the input: each record is parsed, its key found and its hash
-//! computed, and a [`RecordSink`] decides, in input order, whether it is
+//! computed, and a [`Decider`] decides, in input order, whether it is
 //! emitted; only then is its output line built.
 //!
 //! (A reading thread beside the diff was tried; on the two-core machine it
 //! was measured on, it gave no speed.)
 
-use crate::args::{DiffPlan, Format};
+use crate::args::{DiffOptions, Format};
 use crate::hash::{ContentHasher, Hash, OWN_FIELDS, is_own_field, json_names};
 use crate::key::index_key;
 use crate::record::{KeyValue, RawRecord, key_value};
@@ -16,9 +16,9 @@ use common::ndjson::{LineReader, write_json_string};
 use common::{Error, Result};
 use std::borrow::Cow;
 
-/// Where records go once read.
-pub trait RecordSink {
-    /// What [`RecordSink::decide`] found for a record to emit.
+/// Decides, record by record, what is emitted, and emits it.
+pub trait Decider {
+    /// What [`Decider::decide`] found for a record to emit.
     type Decision;
     /// One record: its input row (CSV, the header being row 1) or line
     /// (NDJSON), its index key and its hash. `Some` when it is to be emitted.
@@ -48,14 +48,14 @@ pub struct Reading {
 }
 
 /// Read every record of `input` into `sink`; stops at the first error.
-pub fn read_all(plan: &DiffPlan, input: Input, sink: &mut impl RecordSink) -> Result<()> {
+pub fn read_all(options: &DiffOptions, input: Input, sink: &mut impl Decider) -> Result<()> {
     let reading = Reading {
         file: input.name.clone(),
-        key: plan.key.clone(),
-        from: plan.from,
-        delimiter: plan.delimiter,
-        encoding: plan.encoding,
-        hasher: ContentHasher::new(&plan.hash_exclude),
+        key: options.key.clone(),
+        from: options.from,
+        delimiter: options.delimiter,
+        encoding: options.encoding,
+        hasher: ContentHasher::new(&options.hash_exclude),
         line: Vec::with_capacity(4096),
     };
     match reading.from {
@@ -65,7 +65,7 @@ pub fn read_all(plan: &DiffPlan, input: Input, sink: &mut impl RecordSink) -> Re
 }
 
 impl Reading {
-    fn ndjson(mut self, input: Input, sink: &mut impl RecordSink) -> Result<()> {
+    fn ndjson(mut self, input: Input, sink: &mut impl Decider) -> Result<()> {
         let mut lines = LineReader::new(input);
         while let Some((line, bytes)) = lines.next_line()? {
             let record = RawRecord::parse(bytes, &self.file, line)?;
@@ -131,7 +131,7 @@ impl Reading {
         Err(Error::data_at(&at, problem))
     }
 
-    fn csv(mut self, input: Input, sink: &mut impl RecordSink) -> Result<()> {
+    fn csv(mut self, input: Input, sink: &mut impl Decider) -> Result<()> {
         let options = common::csv::ReadOptions {
             delimiter: self.delimiter,
             encoding: self.encoding,
