@@ -2,7 +2,7 @@
 
 use crate::filter::Filter;
 use crate::types::ValueType;
-use clap::{Parser, ValueEnum};
+use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum};
 use common::csv::{Encoding, parse_delimiter};
 use common::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -151,7 +151,8 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn from_args(args: Args) -> Result<Options> {
+    pub fn from_matches(matches: &ArgMatches) -> Result<Options> {
+        let args = Args::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
         let delimiter = match (&args.delimiter, args.tab) {
             (Some(d), _) => parse_delimiter(d)?,
             (None, true) => b'\t',

@@ -10,9 +10,9 @@ mod sink;
 mod types;
 
 use args::{Args, Format, Options};
-use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+use clap::{ArgMatches, Command, CommandFactory};
 use common::doc::{Example, ToolDoc};
-use common::{Error, Exit, Result};
+use common::{Exit, Result};
 
 pub const DOC: ToolDoc = ToolDoc {
     name: "csv-shape",
@@ -62,8 +62,7 @@ pub fn command() -> Command {
 }
 
 pub fn run(matches: &ArgMatches) -> Result<()> {
-    let args = Args::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
-    let options = Options::from_args(args)?;
+    let options = Options::from_matches(matches)?;
     match options.from {
         Format::Csv => read::run_csv(&options),
         Format::Ndjson => read::run_ndjson(&options),

@@ -3,7 +3,7 @@
 use crate::args::{Format, Options};
 use crate::plan::{Plan, Source};
 use crate::record::{Field, Record};
-use crate::sink::{Cell, Row, RowError, Sink};
+use crate::sink::{Cell, Row, RowError, RowWriter};
 use common::csv::{Encoding, ReadOptions, read_error, read_headers};
 use common::error::Location;
 use common::io::{Output, open_input};
@@ -63,13 +63,13 @@ fn next_record<'a>(lines: &'a mut LineReader, name: &str) -> Result<Option<(u64,
 }
 
 /// The sink, with its header written, and the output's name.
-fn open_sink(options: &Options, out: Output, plan: &Plan) -> Result<(Sink, String)> {
+fn open_sink(options: &Options, out: Output, plan: &Plan) -> Result<(RowWriter, String)> {
     let name = out.name();
     let what = || format!("writing {name}");
     let mut sink = match options.to {
-        Format::Csv => Sink::csv(out, options.write, options.quote_spaces)
+        Format::Csv => RowWriter::csv(out, options.write, options.quote_spaces)
             .map_err(|e| Error::write(what(), e))?,
-        Format::Ndjson => Sink::ndjson(out),
+        Format::Ndjson => RowWriter::ndjson(out),
     };
     sink.start(&plan.names)
         .map_err(|e| Error::write(what(), e))?;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-/// One input field, as the sinks see it.
+/// One input field, as the row writers see it.
 #[derive(Debug)]
 pub enum Cell<'a> {
     /// Text: every CSV field, and NDJSON strings.
@@ -52,7 +52,7 @@ impl From<io::Error> for RowError {
 }
 
 #[derive(Debug)]
-pub enum Sink {
+pub enum RowWriter {
     Csv {
         writer: Box<csv::Writer<Output>>,
         number: Vec<u8>,
@@ -67,29 +67,29 @@ pub enum Sink {
     },
 }
 
-impl Sink {
+impl RowWriter {
     /// With `quote_spaces` (and not `quote_all`), fields holding a space or
     /// a tab are quoted too, as PHP's fputcsv writes them.
     pub fn csv(
         out: Output,
         options: common::csv::WriteOptions,
         quote_spaces: bool,
-    ) -> io::Result<Sink> {
+    ) -> io::Result<RowWriter> {
         let spaces =
             (quote_spaces && !options.quote_all).then(|| options.delimiter.unwrap_or(b','));
         let writer = match spaces {
             Some(_) => hand_quoted_writer(out, options)?,
             None => common::csv::writer(out, options)?,
         };
-        Ok(Sink::Csv {
+        Ok(RowWriter::Csv {
             writer: Box::new(writer),
             number: Vec::with_capacity(20),
             spaces,
         })
     }
 
-    pub fn ndjson(out: Output) -> Sink {
-        Sink::Ndjson {
+    pub fn ndjson(out: Output) -> RowWriter {
+        RowWriter::Ndjson {
             out,
             keys: Vec::new(),
             line: Vec::with_capacity(4096),
@@ -99,7 +99,7 @@ impl Sink {
     /// Write the header (CSV) or prepare the keys (NDJSON).
     pub fn start(&mut self, names: &[String]) -> io::Result<()> {
         match self {
-            Sink::Csv { writer, spaces, .. } => {
+            RowWriter::Csv { writer, spaces, .. } => {
                 let lone = names.len() == 1;
                 writer
                     .write_record(
@@ -109,7 +109,7 @@ impl Sink {
                     )
                     .map_err(csv_io)
             }
-            Sink::Ndjson { keys, .. } => {
+            RowWriter::Ndjson { keys, .. } => {
                 for (i, name) in names.iter().enumerate() {
                     let mut key = vec![if i == 0 { b'{' } else { b',' }];
                     write_json_string(&mut key, name.as_bytes());
@@ -124,7 +124,7 @@ impl Sink {
     /// Write one row; `number` is its 1-based output row number.
     pub fn write<R: Row>(&mut self, plan: &Plan, row: &R, number: u64) -> Result<(), RowError> {
         match self {
-            Sink::Csv {
+            RowWriter::Csv {
                 writer,
                 number: buf,
                 spaces,
@@ -146,7 +146,7 @@ impl Sink {
                     }))
                     .map_err(|e| RowError::Io(csv_io(e)))
             }
-            Sink::Ndjson { out, keys, line } => {
+            RowWriter::Ndjson { out, keys, line } => {
                 line.clear();
                 if keys.is_empty() {
                     line.extend_from_slice(b"{}\n");
@@ -183,7 +183,7 @@ impl Sink {
 
     pub fn finish(self) -> common::Result<()> {
         let out = match self {
-            Sink::Csv { mut writer, .. } => {
+            RowWriter::Csv { mut writer, .. } => {
                 let what = format!("writing {}", writer.get_ref().name());
                 writer.flush().map_err(|e| common::Error::write(&what, e))?;
                 writer.into_inner().map_err(|e| {
@@ -191,7 +191,7 @@ impl Sink {
                     common::Error::write(&what, io::Error::new(err.kind(), err.to_string()))
                 })?
             }
-            Sink::Ndjson { out, .. } => out,
+            RowWriter::Ndjson { out, .. } => out,
         };
         out.finish()
     }
