@@ -194,10 +194,7 @@ pub(crate) fn write_receipt(receipt: &Receipt, out: &mut Output) -> std::io::Res
     out.flush()
 }
 
-/// `1 file`, `2 files`.
-pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub(crate) use common::text::count;
 
 /// Exit with a batch command's own code, whatever it is.
 fn exit_with(code: i32, message: String) -> Result<()> {

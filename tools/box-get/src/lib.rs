@@ -101,10 +101,7 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
     }
 }
 
-/// "1 file", "2 files".
-pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub(crate) use common::text::count;
 
 #[cfg(test)]
 mod tests {

@@ -172,7 +172,7 @@ fn target_folder(client: &BoxClient, options: &Options, path: &str) -> Result<Op
             TOOL,
             format!(
                 "dry run: --mkdir would create the folder{} {}",
-                if plan.missing.len() == 1 { "" } else { "s" },
+                common::text::plural_s(plan.missing.len()),
                 plan.missing
                     .iter()
                     .map(|p| format!("{p:?}"))

@@ -13,6 +13,7 @@ pub mod lock;
 pub mod ndjson;
 pub mod retry;
 pub mod secret;
+pub mod text;
 
 #[cfg(feature = "box")]
 pub mod boxapi;

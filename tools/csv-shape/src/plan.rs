@@ -4,6 +4,7 @@ use crate::args::{Format, Options};
 use crate::filter::Filter;
 use crate::types::ValueType;
 use common::error::Location;
+use common::text::noun;
 use common::{Error, Result};
 
 /// Where an output column's value comes from.
@@ -38,10 +39,6 @@ fn quoted(names: &[&str]) -> String {
         .map(|n| format!("{n:?}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 { one.into() } else { many.into() }
 }
 
 impl Plan {
@@ -97,7 +94,7 @@ impl Plan {
                 at,
                 format!(
                     "missing required {} {}",
-                    plural(missing.len(), "column", "columns"),
+                    noun(missing.len(), "column", "columns"),
                     quoted(&missing)
                 ),
             ));
@@ -137,7 +134,7 @@ impl Plan {
                         at,
                         format!(
                             "selected {} not in the input: {}{hint}",
-                            plural(missing.len(), "column", "columns"),
+                            noun(missing.len(), "column", "columns"),
                             quoted(&missing)
                         ),
                     ));

@@ -9,6 +9,7 @@ use args::{Options, Paginate};
 use clap::{ArgMatches, Command, CommandFactory};
 use common::doc::{Example, ToolDoc};
 use common::http::{Client, Request};
+use common::text::plural_s;
 use common::{Error, Result};
 use paging::{Page, Pager};
 use serde_json::Value;
@@ -123,9 +124,9 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
             TOOL,
             format!(
                 "{records} record{} in {} page{}",
-                plural(records),
+                plural_s(records),
                 pager.fetched,
-                plural(pager.fetched)
+                plural_s(pager.fetched)
             ),
         );
     }
@@ -176,8 +177,4 @@ fn kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

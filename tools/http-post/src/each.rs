@@ -11,6 +11,7 @@ use common::http::{Attempt, Client, Method, Request, Response};
 use common::io::{open_input, write_atomic};
 use common::ndjson::{LineReader, parse_object};
 use common::result::RecordResult;
+use common::text::count;
 use common::{Error, Exit, Result};
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
@@ -169,7 +170,7 @@ impl Tally {
         let without_id = |stopped: &str| {
             format!(
                 "{} accepted without the id --id-from takes, delivered all the same (extract_error in their result lines){stopped}; the first: {}",
-                records(self.without_id),
+                count(self.without_id, "record", "records"),
                 self.first_without_id.as_deref().unwrap_or_default()
             )
         };
@@ -186,16 +187,11 @@ impl Tally {
             format!(
                 "{} of {} failed{stopped}; the first: {}{also}",
                 self.failed,
-                records(self.records),
+                count(self.records, "record", "records"),
                 self.first.as_deref().unwrap_or_default()
             ),
         ))
     }
-}
-
-/// "1 record", "2 records".
-fn records(n: u64) -> String {
-    format!("{n} record{}", if n == 1 { "" } else { "s" })
 }
 
 pub fn run(options: &Options, client: &Client) -> Result<()> {
@@ -276,9 +272,8 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
         common::cli::warn(
             TOOL,
             format!(
-                "{} record{} with _op \"deleted\" not sent (--delete-method DELETE sends them)",
-                tally.skipped,
-                if tally.skipped == 1 { "" } else { "s" }
+                "{} with _op \"deleted\" not sent (--delete-method DELETE sends them)",
+                count(tally.skipped, "record", "records")
             ),
         );
     }

@@ -156,7 +156,4 @@ fn lock_path(index: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// `1 record`, `2 records`.
-pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub(crate) use common::text::count;

@@ -11,6 +11,7 @@ use clap::{ArgMatches, Command, CommandFactory};
 use common::doc::{Example, ToolDoc};
 use common::receipt::Receipt;
 use common::retry::RetryPolicy;
+use common::text::plural_s;
 use common::{Error, Exit, Result};
 use std::io::Write;
 use std::time::Duration;
@@ -122,9 +123,9 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
             format!(
                 "dry run: {size} bytes, {} recipient{}, {} attachment{}; nothing was sent",
                 built.recipients.len(),
-                plural(built.recipients.len()),
+                plural_s(built.recipients.len()),
                 built.attachments.len(),
-                plural(built.attachments.len()),
+                plural_s(built.attachments.len()),
             ),
         );
         return Ok(());
@@ -166,8 +167,4 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
         .write_to(&mut out)
         .and_then(|()| out.flush())
         .map_err(|e| Error::write("writing the receipt to <stdout>", e))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -4,6 +4,7 @@
 
 use super::url::Engine;
 use crate::error::{Error, Result};
+use crate::text::plural_s;
 use std::fmt;
 
 /// A query ready to run: the rewritten SQL and its values in the order the
@@ -62,9 +63,9 @@ pub fn bind(
     if questions != positional.len() {
         return Err(Error::usage(format!(
             "the query has {questions} ? placeholder{} and {} --param value{} were given: every ? needs exactly one --param, in order",
-            plural(questions),
+            plural_s(questions),
             positional.len(),
-            plural(positional.len())
+            plural_s(positional.len())
         )));
     }
     for slot in &slots {
@@ -116,10 +117,6 @@ pub fn bind(
         }
     }
     Ok(BoundQuery { sql: out, values })
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn is_name(name: &str) -> bool {
