@@ -76,10 +76,7 @@ mails_before=$(find "$TEST_SMTP_MAILDIR" -name '*.json' 2>/dev/null | wc -l)
 rm -rf "$out"
 mkdir -p "$out"
 cp data/demo.sqlite "$out/scheduling.sqlite"
-json-map -n --arg key "$(cat tests/fixtures/sandbox/box-app.key.pem)" '{
-        boxAppSettings: {clientID: "sandbox-box-client", clientSecret: "sandbox-box-secret",
-            appAuth: {publicKeyID: "sbkey001", privateKey: ($key + "\n"), passphrase: "sandbox-box-passphrase"}},
-        enterpriseID: "900001"}' >"$out/box_config.json"
+pipelines/demo-box-config.sh "$out/box_config.json"
 sftp_user=${TEST_SFTP_URL#sftp://}
 sftp_hostport=${TEST_SFTP_URL##*@}
 smtp_host=${TEST_SMTP_STARTTLS%:*} smtp_port=${TEST_SMTP_STARTTLS##*:}

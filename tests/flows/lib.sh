@@ -38,9 +38,9 @@
 # sb_state API                  GET /_sandbox/state?api=API (JSON on stdout)
 # sb_fault JSON                 POST /_sandbox/faults (e.g. '{"path":"/box/*","status":503,"count":100}')
 # sb_control API ACTION JSON    POST /_sandbox/API/ACTION
-# sb_box_config FILE            write the default Box app's box_config.json to FILE (0600)
-# sb_box_env                    export BOX_CONFIG=$T/box_config.json, BOX_API_URL,
-#                               BOX_UPLOAD_URL for the sandbox (and write the config)
+# sb_box_env                    export BOX_CONFIG=$T/box_config.json (written by
+#                               pipelines/demo-box-config.sh, as make demo's),
+#                               BOX_API_URL, BOX_UPLOAD_URL for the sandbox
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -215,19 +215,8 @@ sb_control() {
     _sb -X POST -H 'content-type: application/json' --data "$3" "$TEST_SANDBOX_URL/_sandbox/$1/$2"
 }
 
-sb_box_config() {
-    (
-        umask 077
-        jq -n --rawfile key "$ROOT/tests/fixtures/sandbox/box-app.key.pem" '{
-            boxAppSettings: {clientID: "sandbox-box-client", clientSecret: "sandbox-box-secret",
-                appAuth: {publicKeyID: "sbkey001", privateKey: $key,
-                          passphrase: "sandbox-box-passphrase"}},
-            enterpriseID: "900001"}' >"$1"
-    )
-}
-
 sb_box_env() {
-    sb_box_config "$T/box_config.json"
+    "$ROOT/pipelines/demo-box-config.sh" "$T/box_config.json"
     export BOX_CONFIG=$T/box_config.json
     export BOX_API_URL=$TEST_SANDBOX_URL/box/2.0
     export BOX_UPLOAD_URL=$TEST_SANDBOX_URL/box/upload/api/2.0

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod doc;
 pub mod error;
 pub mod io;
+pub mod json;
 pub mod lock;
 pub mod ndjson;
 pub mod retry;

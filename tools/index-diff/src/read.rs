@@ -6,7 +6,8 @@
 //! was measured on, it gave no speed.)
 
 use crate::args::{DiffOptions, Format};
-use crate::hash::{ContentHasher, Hash, OWN_FIELDS, is_own_field, json_names};
+use crate::hash::{ContentHasher, Hash, is_own_field, json_names};
+use common::result::BOOKKEEPING;
 use crate::key::index_key;
 use crate::record::{KeyValue, RawRecord, key_value};
 use common::csv::Encoding;
@@ -163,7 +164,7 @@ impl Reading {
         let order = self.hasher.csv_order(&headers);
         let names = json_names(&headers);
         let kept: Vec<usize> = (0..headers.len())
-            .filter(|&i| !OWN_FIELDS.contains(&headers[i].as_str()))
+            .filter(|&i| !BOOKKEEPING.contains(&headers[i].as_str()))
             .collect();
         let mut record = csv::ByteRecord::new();
         let mut row = 1;
