@@ -1,19 +1,13 @@
 //! Flags, and their validation into [`Options`] before any I/O starts.
 
 use crate::batcher::{Framing, Limits};
-use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum, value_parser};
+use clap::{ArgMatches, FromArgMatches, Parser, value_parser};
+use common::records::InputFormat;
 use common::{Error, Result};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The record format of the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One JSON object per line.
-    Ndjson,
-    /// RFC 4180 CSV with a header row.
-    Csv,
-}
+pub use common::records::Format;
 
 /// Cut a CSV or NDJSON record stream into batches: files, JSON arrays, or a command run per batch.
 #[derive(Parser, Debug)]
@@ -23,13 +17,8 @@ pub struct Args {
     #[arg(value_name = "INPUT", conflicts_with = "spool")]
     pub input: Option<PathBuf>,
 
-    /// Input format: ndjson or csv [default: ndjson].
-    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "spool")]
-    pub from: Option<Format>,
-
-    /// CSV field delimiter: one ASCII character, or \t for tab [default: ,].
-    #[arg(short, long, value_name = "CHAR", conflicts_with = "spool")]
-    pub delimiter: Option<String>,
+    #[command(flatten)]
+    pub input_format: InputFormat,
 
     /// Records per batch, at most.
     #[arg(short = 'n', long, value_name = "N", default_value_t = 500,
@@ -76,7 +65,8 @@ pub struct Args {
 
     /// Take the batch from a spool folder of JSON files, one record per file, oldest first;
     /// needs --exec. Files go to DIR/sent/ when the command succeeds.
-    #[arg(long, value_name = "DIR", requires = "exec")]
+    #[arg(long, value_name = "DIR", requires = "exec",
+          conflicts_with_all = ["from", "delimiter"])]
     pub spool: Option<PathBuf>,
 
     /// With --spool, a command exit code that means the batch was refused for good: its
@@ -145,14 +135,8 @@ impl Options {
     /// Check the flags together and decide the mode, before any I/O.
     pub fn from_matches(matches: &ArgMatches) -> Result<Options> {
         let args = Args::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
-        let from = args.from.unwrap_or(Format::Ndjson);
-        let delimiter = match &args.delimiter {
-            None => b',',
-            Some(_) if from != Format::Csv => {
-                return Err(Error::usage("--delimiter applies only with --from csv"));
-            }
-            Some(text) => common::csv::parse_delimiter(text)?,
-        };
+        let from = args.input_format.format();
+        let delimiter = args.input_format.delimiter()?;
         let names = NameTemplate::parse(&args.name)?;
         let mode = match (args.spool, args.out_dir, args.exec) {
             (Some(dir), _, Some(command)) => Mode::Spool {

@@ -2,19 +2,13 @@
 
 use crate::filter::Filter;
 use crate::types::ValueType;
-use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum};
-use common::csv::{Encoding, parse_delimiter};
+use clap::{ArgMatches, FromArgMatches, Parser};
+use common::csv::Encoding;
+use common::records::{csv_only, parse_delimiter};
 use common::{Error, Result};
 use std::path::{Path, PathBuf};
 
-/// Record formats read and written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// RFC 4180 CSV with a header row.
-    Csv,
-    /// One JSON object per line.
-    Ndjson,
-}
+pub use common::records::Format;
 
 /// Select, rename, reorder, validate and filter CSV columns; convert CSV <-> NDJSON.
 ///
@@ -180,11 +174,7 @@ impl Options {
                 }
             }
         }
-        if args.from == Format::Ndjson && args.encoding != Encoding::Utf8 {
-            return Err(Error::usage(
-                "--encoding applies to --from csv only (NDJSON is UTF-8)",
-            ));
-        }
+        csv_only("--encoding", args.from, args.encoding != Encoding::Utf8)?;
         let select = match (&args.select, &args.columns_file) {
             (Some(list), _) => Some(common::cli::parse_list("--select", list)?),
             (None, Some(path)) => Some(read_columns_file(path)?),
@@ -254,6 +244,8 @@ impl Options {
                 quote_all: args.quote_all,
                 bom: args.bom,
                 delimiter: out_delimiter,
+                // The row writer quotes by hand with --quote-spaces.
+                quoted_by_caller: false,
             },
             quote_spaces: args.quote_spaces,
             show_values: args.show_values,

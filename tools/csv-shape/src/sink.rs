@@ -77,10 +77,11 @@ impl RowWriter {
     ) -> io::Result<RowWriter> {
         let spaces =
             (quote_spaces && !options.quote_all).then(|| options.delimiter.unwrap_or(b','));
-        let writer = match spaces {
-            Some(_) => hand_quoted_writer(out, options)?,
-            None => common::csv::writer(out, options)?,
+        let options = common::csv::WriteOptions {
+            quoted_by_caller: spaces.is_some(),
+            ..options
         };
+        let writer = common::csv::writer(out, options)?;
         Ok(RowWriter::Csv {
             writer: Box::new(writer),
             number: Vec::with_capacity(20),
@@ -227,25 +228,6 @@ fn write_cell(line: &mut Vec<u8>, cell: Cell<'_>, ty: Option<ValueType>) -> Resu
 
 /// The csv writer wraps I/O errors; unwrap them so a broken pipe stays one.
 /// A CSV writer that writes fields as given: `quote` has quoted them.
-fn hand_quoted_writer(
-    mut out: Output,
-    options: common::csv::WriteOptions,
-) -> io::Result<csv::Writer<Output>> {
-    if options.bom {
-        out.write_all(b"\xEF\xBB\xBF")?;
-    }
-    Ok(csv::WriterBuilder::new()
-        .delimiter(options.delimiter.unwrap_or(b','))
-        .buffer_capacity(256 * 1024)
-        .terminator(if options.crlf {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
-        .quote_style(csv::QuoteStyle::Never)
-        .from_writer(out))
-}
-
 /// With `spaces` (the delimiter, for --quote-spaces), the field quoted when
 /// it holds the delimiter, a quote, a line break, a space or a tab, quotes
 /// doubled; a row of one empty field is `""`, so that it is not a blank line.

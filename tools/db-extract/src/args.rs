@@ -1,21 +1,14 @@
 //! Flags, and their validation into [`Options`] before any connection.
 
 use clap::parser::ValueSource;
-use clap::{ArgMatches, Parser, ValueEnum};
+use clap::{ArgMatches, Parser};
 use common::db::{BoundQuery, DbUrl, bind};
 use common::{Error, Result};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// RFC 4180 CSV with a header row, LF line endings.
-    Csv,
-    /// One JSON object per row.
-    Ndjson,
-}
+pub use common::records::Format;
 
 /// Run a SQL query with bound parameters and stream the rows as CSV or NDJSON.
 ///
@@ -56,7 +49,7 @@ pub struct Args {
     #[arg(short, long, value_name = "NAME=VALUE")]
     pub named: Vec<String>,
 
-    /// Output format.
+    /// Output format: CSV lines end with LF; NDJSON gives one object per row.
     #[arg(long, value_enum, default_value = "csv", value_name = "FORMAT")]
     pub to: Format,
 

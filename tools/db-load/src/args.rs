@@ -7,14 +7,7 @@ use common::{Error, Result};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Input formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// RFC 4180 CSV with a header row; every value is text.
-    Csv,
-    /// One JSON object per line.
-    Ndjson,
-}
+pub use common::records::Format;
 
 /// What each record does to the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -82,7 +75,7 @@ pub struct Args {
     #[arg(short, long, value_name = "A,B,..")]
     pub columns: Option<String>,
 
-    /// Input format.
+    /// Input format; every CSV value is text.
     #[arg(long, value_enum, default_value = "csv", value_name = "FORMAT")]
     pub from: Format,
 
@@ -164,7 +157,7 @@ impl Options {
                 "--keep-empty is for CSV input: NDJSON says null or \"\" itself",
             ));
         }
-        let delimiter = common::csv::parse_delimiter(&args.delimiter)?;
+        let delimiter = common::records::parse_delimiter(&args.delimiter)?;
         let url = DbUrl::from_flags(
             args.db.as_deref(),
             matches.value_source("db") == Some(ValueSource::CommandLine),

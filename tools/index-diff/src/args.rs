@@ -2,17 +2,11 @@
 
 use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum};
 use common::csv::Encoding;
+use common::records::InputFormat;
 use common::{Error, Result};
 use std::path::PathBuf;
 
-/// The record format of the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One JSON object per line.
-    Ndjson,
-    /// RFC 4180 CSV with a header row; values are strings.
-    Csv,
-}
+pub use common::records::Format;
 
 /// The shape of the state file's entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -76,13 +70,8 @@ pub struct Args {
     #[arg(long, value_name = "COLS")]
     pub hash_exclude: Option<String>,
 
-    /// Input format [default: ndjson].
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub from: Option<Format>,
-
-    /// CSV field delimiter: one ASCII character, or \t for tab [default: ,].
-    #[arg(short, long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
+    #[command(flatten)]
+    pub input_format: InputFormat,
 
     /// CSV input encoding; latin1 and windows-1252 are transcoded to UTF-8. With utf8 (the
     /// default) invalid bytes are a data error naming the row and column.
@@ -196,17 +185,10 @@ impl Args {
             None => Vec::new(),
             Some(text) => common::cli::parse_list("--hash-exclude", text)?,
         };
-        let from = self.from.unwrap_or(Format::Ndjson);
-        let delimiter = match &self.delimiter {
-            None => b',',
-            Some(_) if from != Format::Csv => {
-                return Err(Error::usage("--delimiter applies only with --from csv"));
-            }
-            Some(text) => common::csv::parse_delimiter(text)?,
-        };
-        if self.encoding.is_some() && from != Format::Csv {
-            return Err(Error::usage("--encoding applies only with --from csv"));
-        }
+        let from = self.input_format.format();
+        let delimiter = self.input_format.delimiter()?;
+        self.input_format
+            .csv_only("--encoding", self.encoding.is_some())?;
         if self.allow_empty && !emit.deleted {
             return Err(Error::usage(
                 "--allow-empty applies only with --emit naming deleted",
