@@ -27,15 +27,9 @@ pub(crate) const TOOL: &str = "box-put";
 pub const DOC: ToolDoc = ToolDoc {
     name: TOOL,
     description: &[
-        "Folder. --folder ID uploads into that folder. --path 'A/B/C' finds each folder by name, from --root (default 0, the root of the account's files); a folder that is missing is exit 69, or with --mkdir is created, and one that turns out to exist when it is created (Box's 409, from another run at the same moment) is used. Folder names are matched as Box matches them, regardless of case (an exact match first).",
-        "Names. Each FILE keeps its own name, or takes --name when it is the only one; - reads standard input, which needs --name (it is first copied to an unnamed temporary file, so that a retry can send it again). Names follow Box's rules: 1 to 255 characters, no / or \\, not . or .., no space at either end (exit 64). Every FILE is opened and read (sha1 and sha256) before the first upload: a missing one is exit 66 and nothing is sent.",
-        "Uploads. A file up to --chunked-threshold (default 50000000 bytes, Box's advice) goes in one multipart request to the upload host: the attributes part (name, parent folder, content_modified_at from the file's modification time) before the file part, and Content-MD5 holding the file's sha1, so that Box refuses content that arrived damaged. A larger file (of at least 20000000 bytes, Box's minimum) goes in an upload session: Box gives the part size, every part but the last is exactly that long and is sent with its Content-Range and a Digest (sha= the base64 sha1 of the part), and the commit lists the parts Box acknowledged with the Digest of the whole file. Box assembles the file only at the commit, so a file is never seen half-uploaded under its name. While the commit answers 202, it is sent again after its Retry-After, for --max-time or ten minutes in all. When a part or the commit fails, the session is aborted (DELETE) before the tool exits. A single request may take --timeout plus one second per 100 kB of its body; --timeout still bounds connecting and each read and write.",
-        "Name in use. When the folder already has a file of that name (Box's 409, whose context_info.conflicts names it: an object or a list, both are read), --on-conflict says what to do. version (the default) uploads the file as a new version of that one (POST /files/ID/content, or an upload session for it); skip leaves the file in Box as it is; fail is exit 69. In every case, a file whose sha1 is the one Box has for its current version is not uploaded again: its receipt says \"action\":\"unchanged\". So rerunning a flow does not pile up identical versions; --force uploads a new version all the same. With skip, a file with other content is left alone, with a warning on stderr and \"action\":\"skipped\" in its receipt. A name in use by a folder is exit 69.",
-        "Retries. Connection failures, timeouts and the temporary statuses (see Statuses) are retried (--retries, --retry-delay, honouring Retry-After, within --max-time), then exit 75. A simple upload retried after its answer was lost, which Box had in fact received, finds the name in use with the same sha1 and is reported unchanged (with version or skip), not uploaded twice. Other refusals (404 for a missing folder, 400 for a name Box refuses) are exit 69, with Box's error code in the message.",
+        include_str!("../doc/description.txt"),
         common::http::doc::STATUSES,
-        "Receipts. One JSON line per file on standard output, written when the file is in place: tool, target (--path as given, or folder ID), name, bytes, sha256, remote_id (the Box file id), status (the HTTP status of the answer that delivered it, absent when nothing was sent), time, and fields: folder_id, sha1, version (the file's etag in Box), action (upload, version, unchanged or skipped) and upload (simple or chunked, when something was uploaded). The receipts of the files delivered before a failure are written; a rerun then finds them unchanged.",
-        "Dry run. --dry-run reads the files, gets a token, resolves the folder without creating anything (the folders --mkdir would create are named on stderr), lists the folder to find names in use, and writes the receipts it would write with the action each file would get, marked \"dry_run\":true; it uploads nothing.",
-        "Progress. On a terminal, standard error shows the progress of files sent in an upload session. At the end, one summary line on stderr (--quiet leaves it out).",
+        include_str!("../doc/description-after-statuses.txt"),
     ],
     examples: &[
         Example {
@@ -65,10 +59,7 @@ pub const DOC: ToolDoc = ToolDoc {
     ],
     environment: common::boxapi::doc::ENVIRONMENT,
     auth: common::boxapi::doc::AUTH,
-    security: &[
-        "Secrets (the client secret, the private key and its passphrase, tokens) come from box_config.json, from the environment or from files named there, never from flags, and never appear in messages, receipts or debug output. HTTPS certificates are verified against the system's CAs and --ca-file, with no flag to skip the check (exit 77); plain http:// is allowed to loopback hosts only.",
-        "Content. A file's content goes to Box only, checked by its sha1 (Content-MD5, the parts' Digest and the commit's Digest); messages and receipts name files, folders and ids, never content.",
-    ],
+    security: &[include_str!("../doc/security.txt")],
     exit_codes: common::http::doc::EXIT_CODES,
     other_exit_status: &[],
     broken_pipe: None,

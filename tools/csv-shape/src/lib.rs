@@ -16,14 +16,7 @@ use common::{Exit, Result};
 
 pub const DOC: ToolDoc = ToolDoc {
     name: "csv-shape",
-    description: &[
-        "Input is CSV (RFC 4180, a header row, CRLF or LF, a UTF-8 byte order mark stripped) or, with --from ndjson, one JSON object per line. Output is CSV with LF line endings, or NDJSON with --to ndjson.",
-        "Names. --rename is applied first; every other flag names columns as they come out, after renaming. Without --select the output has every input column in input order, then any --add-empty columns the input lacks.",
-        "Rows. --skip-empty-rows drops rows whose every field is empty, before the field count is checked. A row with a different number of fields than the header is an error; with --pad-ragged a short row is padded with empty fields, and a long row is accepted only if its extra fields are empty (they are dropped). --where conditions are tested on the row's input values after renaming; a regex matches anywhere unless anchored with ^ and $.",
-        "NDJSON output. Every value is a JSON string, so ZIP codes and ids keep their leading zeros; --types opts columns into int, num, bool or json, with an empty value written as null. A value that does not convert is an error naming the row and column.",
-        "NDJSON input. The columns are the --select list, or else the keys of the first record; a later record with a key outside them is an error (naming the line and key) rather than data silently dropped. A key a record lacks, and null, are written as an empty field; numbers, booleans, arrays and objects are written as JSON text. Selected and --where columns must appear in the first record unless listed in --add-empty; --require is checked on every record.",
-        "Empty input (0 bytes) gives empty output and exit 0; a header alone gives a header alone. Errors name the file, the row (the header is row 1) or NDJSON line, and the column, never the value unless --show-values is given. A column name or key from the data is printed in a message only when it is at most 128 bytes long and has no control character; otherwise it is named by its position (column 3). A CSV header may have at most 1,000,000 columns, and JSON may nest at most 128 levels (the record's object being the first); beyond either, the exit status is 65, naming the file and row or line.",
-    ],
+    description: &[include_str!("../doc/description.txt")],
     examples: &[
         Example {
             what: "EOD flow: the master patient file, car_number a 1-based sequence, columns the database no longer has written empty in place",

@@ -22,12 +22,9 @@ pub(crate) const TOOL: &str = "http-get";
 pub const DOC: ToolDoc = ToolDoc {
     name: TOOL,
     description: &[
-        "Records. Each page's answer must be JSON. --records picks its records with a jq filter (run by jaq with its standard library), such as .data[] for Primero and OSCaR; without it, an array answer gives its elements and an object answer is one record. Every record must be a JSON object (NDJSON is objects): anything else is exit 65, naming the page and the record's number in it. An empty answer (204, or no body) has no records. Records are written as they came, one compact line each, keys in their order and numbers with their digits.",
-        "Paging. --paginate page asks for page=1, 2, ... with per=--per (Primero; the names with --page-param and --per-param, the first number with --first-page); --paginate offset asks for offset=0, --per, 2 x --per, ... with limit=--per (--offset-param, --limit-param). Both stop after a page with fewer records than --per (an empty one included), or when the pages fetched cover the total that --total finds in an object answer (default .metadata.total; a page without it leaves the short-page rule). --paginate link follows the URL of the Link header's rel=\"next\" until a page has none; a next URL on another origin (scheme, host and port) is refused with exit 69, so that the credentials go nowhere else. The short-page rule counts the records --records picks: pick every record of the page there, and filter later with json-map. --max-pages (default 10000) stops a listing that does not end, such as a server that ignores the page parameter: with more pages left it is exit 69.",
-        "Streaming. Each page is fetched, checked whole, then written to stdout and flushed before the next is asked for: memory holds one page, however long the listing. When a later page fails (after its retries), the pages before it have been written, and the run exits non-zero. A pipeline must take a non-zero exit as \"nothing fetched\": with set -o pipefail the flow stops, and its cursor and index do not move, so the next run fetches the same records again. http-get does not hold the listing back until its last page: that would cost memory or a spool file and protect nothing, since a record passed on before a failure is at worst delivered again by the next run, which the index keys make harmless (an update, never a duplicate).",
-        "Requests. Every request is a GET with Accept: application/json, the -H headers and the --auth headers. --query adds NAME=VALUE to the query string, percent-encoded (a space is %20, a quote %27), after any query already in the URL. Connection errors and timeouts are retried (--retries, --retry-delay, --max-time), then exit 75; what each status comes to is under Statuses below. Error messages name the page, the URL without its query string, and the status; never a record or a secret.",
+        include_str!("../doc/description.txt"),
         common::http::doc::STATUSES,
-        "Summary. At the end, one line on stderr: http-get: 45 records in 3 pages (--quiet leaves it out).",
+        include_str!("../doc/description-after-statuses.txt"),
     ],
     examples: &[
         Example {
@@ -49,10 +46,7 @@ pub const DOC: ToolDoc = ToolDoc {
     ],
     environment: common::http::doc::ENVIRONMENT,
     auth: common::http::doc::AUTH,
-    security: &[
-        "Secrets are read from the environment or from files named there, never from flags, and never appear in messages. HTTPS certificates are verified against the system's CAs and --ca-file, with no flag to skip the check (exit 77); plain http:// is allowed only to loopback hosts, or with --insecure-plaintext. A loopback host is never reached through a proxy, and a plain http:// proxy on another machine given a user and password needs --insecure-plaintext too (see ALL_PROXY under ENVIRONMENT). A Link header pointing to another origin is not followed, and redirects to another origin drop the credentials.",
-        "Records are written to stdout only: never to stderr, and never in an error message, unless --show-values puts the start of a failed answer there.",
-    ],
+    security: &[include_str!("../doc/security.txt")],
     exit_codes: common::http::doc::EXIT_CODES,
     other_exit_status: &[],
     broken_pipe: None,

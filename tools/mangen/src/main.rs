@@ -6,7 +6,7 @@
 mod flows;
 
 use clap::Command;
-use common::doc::ToolDoc;
+use common::doc::{ToolDoc, paragraph, paragraphs};
 use common::error::Exit;
 use roff::{Roff, bold, roman};
 use std::io::Write;
@@ -107,8 +107,8 @@ fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io:
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
     let mut roff = Roff::new();
-    for paragraph in doc.description {
-        roff.control("PP", []).text([roman(*paragraph)]);
+    for text in doc.description.iter().flat_map(|entry| paragraphs(entry)) {
+        roff.control("PP", []).text([roman(text)]);
     }
     out.write_all(roff.to_roff().as_bytes())?;
     man.render_options_section(out)?;
@@ -125,7 +125,7 @@ fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io:
         roff.control("SH", ["AUTH"]);
         for (scheme, how) in doc.auth {
             roff.control("TP", []).text([bold(*scheme)]);
-            roff.text([roman(*how)]);
+            roff.text([roman(paragraph(how))]);
         }
     }
     roff.control("SH", ["ENVIRONMENT"]);
@@ -134,12 +134,12 @@ fn render_man(command: &Command, doc: &ToolDoc, out: &mut dyn Write) -> std::io:
     }
     for (name, meaning) in doc.environment {
         roff.control("TP", []).text([bold(*name)]);
-        roff.text([roman(*meaning)]);
+        roff.text([roman(paragraph(meaning))]);
     }
     if !doc.security.is_empty() {
         roff.control("SH", ["SECURITY"]);
-        for paragraph in doc.security {
-            roff.control("PP", []).text([roman(*paragraph)]);
+        for text in doc.security.iter().flat_map(|entry| paragraphs(entry)) {
+            roff.control("PP", []).text([roman(text)]);
         }
     }
     roff.control("SH", ["EXIT STATUS"]);

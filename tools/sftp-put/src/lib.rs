@@ -20,14 +20,7 @@ use upload::{Local, TOOL};
 
 pub const DOC: ToolDoc = ToolDoc {
     name: "sftp-put",
-    description: &[
-        "Connection. The server comes from --host or P_HOST, the port from --port or P_PORT (default 22), the user from --user or P_USERNAME, where P is the --env-prefix (default SFTP): the end-of-day flow gives --env-prefix PRINT_SFTP and so reads the runbook's PRINT_SFTP_HOST, PRINT_SFTP_USERNAME and PRINT_SFTP_PASSWORD. A flag wins over its variable.",
-        "Login. The tool tries, in this order, the key file of --identity (or P_IDENTITY) with the passphrase from the variable named by --passphrase-env, the keys of a running ssh-agent (SSH_AUTH_SOCK), and the password in P_PASSWORD (or in the file named by P_PASSWORD_FILE). A password is never taken from the command line, where every user of the machine could read it in ps. When none of them is accepted, the exit status is 77 and the message names what was tried.",
-        "Uploads. Every FILE goes into --remote-dir (default: the folder the login starts in; --mkdir creates it and its parents). It is written under a hidden temporary name in that folder (.NAME.RANDOM.part, mode 0600), flushed to disk on the server (fsync@openssh.com, when offered), its size on the server compared with the bytes sent, and then renamed to NAME. With OpenSSH's posix-rename@openssh.com extension the rename replaces an existing NAME in one step, so a reader sees the old file or the new one, never a part. Servers without it refuse to rename over an existing file; there the old NAME is first renamed aside (.NAME.RANDOM.old), the new file renamed in and the old one removed, so for a moment there is no NAME, but never a partial one; if the second rename fails the old file is put back.",
-        "Failures. Nothing is left under a final name by a failed upload. The temporary file is removed when the connection still works; when the connection itself was lost, the next attempt removes it. Connection failures, timeouts and a lost connection are retried (--retries, with growing waits), resending only the files not yet delivered, then the exit status is 75. An untrusted host key or a refused login is exit 77 at once; a refusal by the server (a missing folder without --mkdir, no permission) is exit 69. Files named on the command line are opened before anything connects: a missing one is exit 66 and nothing is sent. Standard input (-, with --name) is first copied to an unnamed temporary file, so that a retry can send it again.",
-        "Output. One JSON receipt per delivered file on standard output, written as soon as the file is in place: tool, target (sftp://USER@HOST:PORT/~/DIR for a folder under the login folder, sftp://USER@HOST:PORT/DIR for an absolute one), name, bytes, sha256, remote_path and time; with --dry-run also \"dry_run\":true. On a terminal, standard error shows the progress of each file.",
-        "Speed. Writes are pipelined as OpenSSH's sftp does (up to 64 requests in flight, each as large as the server's limits@openssh.com allows, up to 255 KiB), so a transfer is not held back by the round-trip time.",
-    ],
+    description: &[include_str!("../doc/description.txt")],
     examples: &[
         Example {
             what: "EOD flow: the printer files into the day's folder on the printing company's drop (PRINT_SFTP_HOST, PRINT_SFTP_USERNAME and PRINT_SFTP_PASSWORD set)",
@@ -67,12 +60,7 @@ pub const DOC: ToolDoc = ToolDoc {
         ("HOME", "Where ~/.ssh/known_hosts is."),
     ],
     auth: &[],
-    security: &[
-        "Host keys. Before anything of ours is sent (no user name, no password, no byte of a file), the server's host key must match a key listed for the host in the known_hosts file (--known-hosts, P_KNOWN_HOSTS, else ~/.ssh/known_hosts) or one of the --host-key-sha256 fingerprints. known_hosts is read as OpenSSH writes it: plain names, [host]:port for ports other than 22, wildcard patterns with ! negation, hashed names (|1|salt|hash, HMAC-SHA1, from ssh-keygen -H or HashKnownHosts) and @revoked lines; @cert-authority lines are ignored, since certificates are not supported. The server is asked to prove a key of a type that is listed for it; with --host-key-sha256, whose fingerprint does not say the type, it is asked for its ed25519 key first, then ECDSA, then RSA, so give the fingerprint of the first of these the server has (a mismatch names the type and fingerprint the server showed). A host that is not listed, a key that differs, or a revoked key is exit 77, and the message gives the key's type and SHA256 fingerprint to check with the server's owner. There is no trust on first use and no option that skips the check: add the key to known_hosts (ssh-keyscan, then compare the fingerprint out of band) or pass its fingerprint.",
-        "Encryption. The SSH transport is libssh2's, with OpenSSL. Only authenticated ciphers and counter modes are offered (AES-GCM, chacha20-poly1305, AES-CTR): never CBC, arcfour or none, whatever the server accepts.",
-        "Secrets. Passwords and passphrases come only from the environment or from files (P_PASSWORD, P_PASSWORD_FILE, --passphrase-env NAME), never from arguments, and never appear in messages, receipts or debug output. Messages name files, folders, the server and the user, not the content of a file.",
-        "Files. A file is created on the server with mode 0600 (the server's umask may only narrow it) and keeps that mode under its final name, since files that carry patient data should be readable by their owner only; the receiving side decides who else may read them.",
-    ],
+    security: &[include_str!("../doc/security.txt")],
     exit_codes: &[
         Exit::Usage,
         Exit::NoInput,

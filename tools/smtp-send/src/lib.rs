@@ -20,14 +20,7 @@ pub(crate) const TOOL: &str = "smtp-send";
 
 pub const DOC: ToolDoc = ToolDoc {
     name: TOOL,
-    description: &[
-        "The message. From, To, Cc, Subject, Date and a Message-ID (a random UUID at the sender's domain) are set; Bcc recipients are in the envelope only, never in a header. The body (--body or --body-file, UTF-8, empty without either) is text/plain; with attachments the message is multipart/mixed, the body first, then each --attach file in order, base64-encoded so that every byte arrives as read (line endings too), named by its file name (--name for stdin), with a MIME type from its extension: text/csv, text/tab-separated-values, text/plain, application/json, application/x-ndjson, application/xml, text/html, application/pdf, application/zip, application/gzip, Excel and Word types, image/png, image/jpeg, else application/octet-stream. Attachments are read whole into memory; --max-size refuses a message that is larger, as built, with exit 65 before connecting.",
-        "The server. --server takes HOST, HOST:PORT, [IPV6]:PORT, smtp://HOST[:PORT] or smtps://HOST[:PORT]. --tls starttls (the default) connects in clear and requires STARTTLS before anything else is sent; --tls implicit speaks TLS from the first byte (the default for port 465 and smtps://); --tls none is refused (exit 64) unless the server is a loopback address. Without a port, starttls uses 587, implicit 465 and none 25.",
-        "The conversation. After the greeting and EHLO, a server that does not offer STARTTLS is refused with exit 77 before any AUTH or MAIL: there is no plaintext fallback. After STARTTLS (or from the start with implicit TLS) comes AUTH PLAIN or LOGIN when a user is set, then MAIL FROM, RCPT TO for every To, Cc and Bcc recipient, and DATA. Every step waits at most --timeout seconds for the server.",
-        "Outcomes. A refused connection, a timeout, a cut connection and an SMTP 4xx reply are temporary: the whole conversation is tried again up to --retries times with exponential backoff and jitter (within --max-time), then it is exit 75. A 5xx reply is exit 69 and is not retried, except a refused login (any reply to AUTH, and 530, 534, 535 or 538), which is exit 77, as is a failed certificate check. A connection cut after the message was sent but before the server's reply is retried too, so the mail may then arrive twice: delivery is at least once, never silently lost. Messages name the step and the server, and give the server's reply code and text; the text of a reply to AUTH is left out, since a server may quote what it was sent.",
-        "The receipt. On success one JSON line goes to stdout: tool, target (smtp://HOST:PORT or smtps://HOST:PORT), name and message_id (the Message-ID, with its angle brackets), bytes and sha256 of the message as sent, recipients (every envelope recipient), attachments (each one's name, bytes and sha256, of the file as read), status (the server's final reply code, 250), remote_id (the queue id, when the reply names one) and time. Neither the subject nor the body is in it.",
-        "Dry run. --dry-run builds the message exactly as it would be sent, checks --max-size, and writes it (RFC 5322, CRLF line endings, without the Bcc header) to stdout, with a one-line summary on stderr. It connects to nothing and needs neither a server nor a password.",
-    ],
+    description: &[include_str!("../doc/description.txt")],
     examples: &[
         Example {
             what: "End-of-day flow: mail the master patient file to the health network's secure mailbox (STARTTLS; server, login, sender and recipients from HEALTH_NETWORK_*)",
@@ -77,12 +70,7 @@ pub const DOC: ToolDoc = ToolDoc {
         ),
     ],
     auth: &[],
-    security: &[
-        "The password is read only from the environment or from a file named there, never from the command line, where every user of the machine sees it in ps. It never appears in messages, receipts, the --dry-run output or the message sent, and a server's reply to AUTH is reported by its code only.",
-        "TLS is rustls. The server's certificate must chain to a CA of the system's store (or of --ca-file) and name the host given to --server (a DNS name or an IP address); there is no flag to skip the check. A failed check is exit 77 and nothing is sent.",
-        "With STARTTLS, the tool refuses a server that does not offer it (exit 77) rather than falling back to plaintext: an attacker between the tool and the server can strip STARTTLS from the server's answer, and a client that then carries on would send the password and the patient data in clear. Nothing is sent before TLS is up: no AUTH, no MAIL. AUTH is sent only inside TLS, or to a loopback server with --tls none.",
-        "Mail is not end-to-end encrypted: TLS protects the hop from this tool to the server only. Send patient data only to a mailbox that the receiving organisation designates as secure for it.",
-    ],
+    security: &[include_str!("../doc/security.txt")],
     exit_codes: &[
         Exit::Usage,
         Exit::Data,

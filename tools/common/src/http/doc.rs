@@ -72,12 +72,12 @@ pub const TRUST: (&str, &str) = (
 /// ENVIRONMENT entry of every tool on the shared client: an HTTP proxy.
 pub const PROXY: (&str, &str) = (
     "ALL_PROXY, HTTPS_PROXY, HTTP_PROXY, NO_PROXY",
-    "An HTTP proxy, as http://[USER:PASSWORD@]HOST:PORT or https://[USER:PASSWORD@]HOST:PORT: the first of ALL_PROXY, HTTPS_PROXY and HTTP_PROXY that is set (or the same names in lower case); another scheme (SOCKS) or a value that is not a URL is exit 78. Requests go through it with CONNECT, so for HTTPS the certificate checked is still the server's. A loopback host (127.0.0.0/8, ::1, localhost) is always reached directly, never through the proxy; NO_PROXY (or no_proxy) lists more hosts, domain suffixes (.example.org) and addresses to reach directly, comma-separated (* for all). The hop to the proxy follows the plain-text rule of the target: a plain http:// target needs --insecure-plaintext whatever the route, and so does a plain http:// proxy on another machine given a user and password, which would otherwise cross the network in clear (exit 64 before anything is sent). An https:// target may go through a plain http:// proxy without credentials: the CONNECT request names only the host and port.",
+    include_str!("../../doc/http/proxy.txt"),
 );
 
 /// A DESCRIPTION paragraph of every tool on the shared client: what an
 /// answer's status comes to, by RFC 9110 and the RFCs that added statuses.
-pub const STATUSES: &str = "Statuses. A 2xx answer is a success. The answers that say the same request may succeed later are retried (--retries, --retry-delay, --max-time, honouring Retry-After), then exit 75: 408 Request Timeout, 425 Too Early, 429 Too Many Requests, 500, 502, 503, 504, 507 Insufficient Storage, and any 5xx without a meaning of its own. 401, 403, 407 and 511 Network Authentication Required are exit 77, not retried. The answers that the same request will get again are exit 69, not retried: 501 Not Implemented, 505 HTTP Version Not Supported, 506, 508 Loop Detected, 510, every other 4xx, and a 3xx that is not followed.";
+pub const STATUSES: &str = include_str!("../../doc/http/statuses.txt");
 
 /// The exit codes of a tool built on the shared client, for
 /// `ToolDoc::exit_codes`: bad flags, bad input, an unreadable file, a
