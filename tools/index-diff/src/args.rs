@@ -238,7 +238,8 @@ fn parse_emit(text: &str) -> Result<Emit> {
 mod tests {
     use super::*;
 
-    fn plan(args: &[&str]) -> Result<Options> {
+    /// The checked flags of an index-diff command line.
+    fn options(args: &[&str]) -> Result<Options> {
         let mut all = vec!["index-diff"];
         all.extend_from_slice(args);
         let matches = <Args as clap::CommandFactory>::command()
@@ -263,7 +264,7 @@ mod tests {
             &["--index", "s.json", "--commit", "--key", "a"],
         ] {
             assert_eq!(
-                plan(args).map(|_| ()).map_err(|e| e.code()),
+                options(args).map(|_| ()).map_err(|e| e.code()),
                 Err(64),
                 "{args:?}"
             );
@@ -272,7 +273,7 @@ mod tests {
 
     #[test]
     fn defaults() -> Result<()> {
-        let p = plan(&["--index", "s.json", "--key", "a, b"])?;
+        let p = options(&["--index", "s.json", "--key", "a, b"])?;
         let Mode::Diff(d) = p.mode else {
             return Err(Error::software("not a diff"));
         };
@@ -280,7 +281,7 @@ mod tests {
         assert!(d.emit.new && d.emit.changed && !d.emit.deleted);
         assert_eq!((d.from, d.delimiter), (Format::Ndjson, b','));
         assert!(matches!(
-            plan(&["--index", "s.json", "--commit"])?.mode,
+            options(&["--index", "s.json", "--commit"])?.mode,
             Mode::Commit
         ));
         Ok(())
