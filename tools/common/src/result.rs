@@ -68,6 +68,11 @@ pub const OP: &str = "_op";
 pub const HASH: &str = "_hash";
 pub const REMOTE_ID: &str = "_remote_id";
 
+/// The fields index-diff adds to a record for its own bookkeeping: never
+/// part of its hash, never sent by http-post, copied to results and not
+/// loaded by db-load unless named.
+pub const BOOKKEEPING: [&str; 4] = [KEY, OP, HASH, REMOTE_ID];
+
 impl RecordResult {
     /// The result for `record`, copying its `_key`, `_op`, `_hash` and
     /// `_remote_id` (a missing `_key` stays null; a numeric remote id

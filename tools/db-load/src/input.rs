@@ -6,7 +6,7 @@
 use crate::args::{Format, Options};
 use common::error::Location;
 use common::io::Input;
-use common::result::{HASH, KEY, OP, REMOTE_ID};
+use common::result::{BOOKKEEPING, HASH, KEY, OP, REMOTE_ID};
 use common::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -91,10 +91,6 @@ impl Loaded {
         self.spool.read()
     }
 }
-
-/// The bookkeeping fields of index-diff, copied to results and not written
-/// unless named in --columns or --key.
-const BOOKKEEPING: [&str; 4] = [KEY, OP, HASH, REMOTE_ID];
 
 /// Which input fields to keep.
 struct Keep<'a> {

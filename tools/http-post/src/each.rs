@@ -9,16 +9,14 @@ use crate::template::{Missing, Template, field_text, file_name_safe, fitting_fil
 use common::http::url::encode_path_segment;
 use common::http::{Attempt, Client, Method, Request, Response};
 use common::io::{open_input, write_atomic};
+use common::json::id_text;
 use common::ndjson::{LineReader, parse_object};
-use common::result::RecordResult;
+use common::result::{BOOKKEEPING, RecordResult};
 use common::text::count;
 use common::{Error, Exit, Result};
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
-
-/// The fields index-diff adds for its own bookkeeping; never sent.
-pub const BOOKKEEPING: [&str; 4] = ["_key", "_op", "_hash", "_remote_id"];
 
 /// How bad a failed record is: the exit code is the worst seen.
 /// 77 (not allowed) > 75 (temporary) > 69 (refused) > 65 (bad record).
@@ -527,7 +525,7 @@ fn upsert_record(
                     .ok()
                     .flatten()
                     .as_ref()
-                    .and_then(crate::id_text);
+                    .and_then(id_text);
                 let Some(id) = id else {
                     return Attempt::Fail(Error::unavailable(format!(
                         "lookup: {}: the match has no id (--lookup-id)",

@@ -13,8 +13,8 @@ use args::{Args, Options};
 use clap::{ArgMatches, Command, CommandFactory};
 use common::http::{Client, Response};
 use common::jq::Filter;
+use common::json::id_text;
 use common::{Error, Result};
-use serde_json::Value;
 
 pub use doc::DOC;
 
@@ -31,15 +31,6 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
         each::run(&options, &client)
     } else {
         single::run(&options, &client)
-    }
-}
-
-/// A remote id as text: a string (not empty) as is, a number as its digits.
-pub(crate) fn id_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 

@@ -8,6 +8,7 @@
 
 use crate::record::RawRecord;
 use common::ndjson::write_json_string;
+use common::result::BOOKKEEPING;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -15,12 +16,10 @@ use std::borrow::Cow;
 /// A sha256 digest.
 pub type Hash = [u8; 32];
 
-/// The fields index-diff adds to a record; never part of its hash.
-pub const OWN_FIELDS: [&str; 4] = ["_key", "_op", "_remote_id", "_hash"];
-
-/// Whether a field is one of index-diff's own.
+/// Whether a field is one of index-diff's own (`common::result::BOOKKEEPING`),
+/// which are never part of the hash.
 pub fn is_own_field(name: &str) -> bool {
-    name.starts_with('_') && OWN_FIELDS.contains(&name)
+    name.starts_with('_') && BOOKKEEPING.contains(&name)
 }
 
 /// Column names as JSON strings, written once for every record.

@@ -7,6 +7,7 @@ use super::BoxClient;
 use crate::error::{Error, Result};
 use crate::http::url::encode_path_segment;
 use crate::http::{Method, Request};
+use crate::json::id_text;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 
@@ -270,15 +271,6 @@ impl BoxClient {
             Error::unavailable(format!("{}: the new folder has no id", response.at()))
         })?;
         Ok((id, true))
-    }
-}
-
-/// An id as text (Box sends strings; a number is taken too).
-pub(super) fn id_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 
