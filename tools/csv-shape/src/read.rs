@@ -272,6 +272,8 @@ fn check_ragged(record: &ByteRecord, width: usize, pad: bool, at: &Location) -> 
     ))
 }
 
+/// NDJSON in: the first record gives the columns, then each record is
+/// checked and written in turn.
 pub fn run_ndjson(options: &Options) -> Result<()> {
     let mut lines = LineReader::new(open_input(options.input.as_deref())?);
     let name = lines.name().to_string();
@@ -279,115 +281,197 @@ pub fn run_ndjson(options: &Options) -> Result<()> {
     let Some((first_line, first)) = next_record(&mut lines, &name)? else {
         return out.finish();
     };
-    // The last of a repeated key counts, in the place of its first.
-    let mut keys: Vec<String> = Vec::with_capacity(first.fields.len());
-    let mut seen = HashSet::with_capacity(first.fields.len());
-    for key in first.keys() {
-        if seen.insert(key) {
-            keys.push(key.to_string());
-        }
+    let columns = JsonColumns::from_first(&first, options);
+    let plan = Plan::build(options, &columns.keys, &Location::line(&name, first_line))?;
+    let (writer, out_name) = open_sink(options, out, &plan)?;
+    let mut records = JsonRecords {
+        options,
+        plan: &plan,
+        columns: &columns,
+        writer,
+        name: &name,
+        out_name: &out_name,
+        slots: Vec::new(),
+        written: 0,
+    };
+    records.write(first_line, &first)?;
+    drop(first);
+    while let Some((line, record)) = next_record(&mut lines, &name)? {
+        records.write(line, &record)?;
     }
-    drop(seen);
-    // Records keyed as the first one is are read by position.
-    let first_keys = keys.len();
-    // An --add-empty key the first record lacks may still come in later
-    // records: read it where it is, rather than writing it always empty.
-    for name in &options.add_empty {
-        let key = options
-            .renames
-            .iter()
-            .find(|(_, new)| new == name)
-            .map_or(name, |(old, _)| old);
-        if !keys.contains(key) {
-            keys.push(key.clone());
-        }
-    }
-    let plan = Plan::build(options, &keys, &Location::line(&name, first_line))?;
-    // Each column's place in `keys`; without --select the first record's
-    // keys are the columns, and a later key outside them would be lost, so
-    // it is an error.
-    let index: HashMap<&str, usize> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.as_str(), i))
-        .collect();
-    let closed = options.select.is_none();
-    let (mut sink, out_name) = open_sink(options, out, &plan)?;
+    records.writer.finish()
+}
 
-    let mut written: u64 = 0;
-    let mut slots: Vec<Option<usize>> = Vec::new();
-    let mut write = |line: u64, record: &Record| -> Result<()> {
-        let at = || Location::line(&name, line);
-        let aligned = record.aligned(&keys, first_keys);
-        if !aligned {
-            // The last of a repeated key counts.
-            slots.clear();
-            slots.resize(keys.len(), None);
-            for (j, (key, _)) in record.fields.iter().enumerate() {
-                match index.get(key.as_ref()) {
-                    Some(&i) => slots[i] = Some(j),
-                    None if closed => {
-                        return Err(Error::data_at(
-                            &at().field(j, key),
-                            "key is not among the first record's keys, which are the columns (list every column with --select)",
-                        ));
-                    }
-                    None => {}
-                }
+/// The columns an NDJSON input is read into, from its first record.
+struct JsonColumns {
+    /// The first record's keys (the last of a repeated key counts, in the
+    /// place of its first), then the --add-empty keys it lacks.
+    keys: Vec<String>,
+    /// How many of `keys` are the first record's: records keyed as the
+    /// first one is are read by position.
+    first_keys: usize,
+    /// Each key's place in `keys`.
+    index: HashMap<String, usize>,
+    /// Without --select the first record's keys are the columns, and a later
+    /// key outside them would be lost, so it is an error.
+    closed: bool,
+}
+
+impl JsonColumns {
+    fn from_first(first: &Record, options: &Options) -> JsonColumns {
+        let mut keys: Vec<String> = Vec::with_capacity(first.fields.len());
+        let mut seen = HashSet::with_capacity(first.fields.len());
+        for key in first.keys() {
+            if seen.insert(key) {
+                keys.push(key.to_string());
             }
+        }
+        let first_keys = keys.len();
+        // An --add-empty key the first record lacks may still come in later
+        // records: read it where it is, rather than writing it always empty.
+        for name in &options.add_empty {
+            let key = options
+                .renames
+                .iter()
+                .find(|(_, new)| new == name)
+                .map_or(name, |(old, _)| old);
+            if !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+        let index = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
+            .collect();
+        JsonColumns {
+            keys,
+            first_keys,
+            index,
+            closed: options.select.is_none(),
+        }
+    }
+
+    /// Fill `slots` with where each column's value is among the fields of a
+    /// record not keyed as the first one (the last of a repeated key counts).
+    fn place(
+        &self,
+        record: &Record,
+        slots: &mut Vec<Option<usize>>,
+        at: impl Fn() -> Location,
+    ) -> Result<()> {
+        slots.clear();
+        slots.resize(self.keys.len(), None);
+        for (j, (key, _)) in record.fields.iter().enumerate() {
+            match self.index.get(key.as_ref()) {
+                Some(&i) => slots[i] = Some(j),
+                None if self.closed => {
+                    return Err(Error::data_at(
+                        &at().field(j, key),
+                        "key is not among the first record's keys, which are the columns (list every column with --select)",
+                    ));
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the record has column `i`.
+    fn has(&self, row: &JsonRow, i: usize) -> bool {
+        match row.slots {
+            None => i < self.first_keys,
+            Some(slots) => slots[i].is_some(),
+        }
+    }
+
+    /// Whether field `j` of the record is the one that counts for its key:
+    /// its column's, or the last of a key outside the columns.
+    fn counts(&self, row: &JsonRow, j: usize, key: &str) -> bool {
+        match (row.slots, self.index.get(key)) {
+            (None, _) => true,
+            (Some(slots), Some(&i)) => slots[i] == Some(j),
+            (Some(_), None) => !row.record.fields[j + 1..].iter().any(|(k, _)| k == key),
+        }
+    }
+
+    /// Whether every key's last value is empty (a column or not), as
+    /// --skip-empty-rows takes it.
+    fn is_empty(&self, row: &JsonRow) -> bool {
+        row.record.fields.iter().enumerate().all(|(j, (key, v))| {
+            !self.counts(row, j, key)
+                || match v {
+                    Field::Null => true,
+                    Field::Text(s) => s.is_empty(),
+                    Field::Json(_) => false,
+                }
+        })
+    }
+}
+
+/// NDJSON records through the plan into the writer, one at a time.
+struct JsonRecords<'a> {
+    options: &'a Options,
+    plan: &'a Plan,
+    columns: &'a JsonColumns,
+    writer: RowWriter,
+    /// The input's name and the output's, for messages.
+    name: &'a str,
+    out_name: &'a str,
+    /// Where each column's value is in a record not keyed as the first one.
+    slots: Vec<Option<usize>>,
+    written: u64,
+}
+
+impl JsonRecords<'_> {
+    /// Check the record of input line `line` and write it unless
+    /// --skip-empty-rows or a filter drops it.
+    fn write(&mut self, line: u64, record: &Record) -> Result<()> {
+        let name = self.name;
+        let at = || Location::line(name, line);
+        let aligned = record.aligned(&self.columns.keys, self.columns.first_keys);
+        if !aligned {
+            self.columns.place(record, &mut self.slots, at)?;
         }
         let row = JsonRow {
             record,
-            slots: (!aligned).then_some(slots.as_slice()),
+            slots: (!aligned).then_some(self.slots.as_slice()),
         };
-        let has = |i: usize| match row.slots {
-            None => i < first_keys,
-            Some(slots) => slots[i].is_some(),
-        };
-        let missing: Vec<&str> = plan
+        self.check_required(&row, at)?;
+        let empty = self.options.skip_empty_rows && self.columns.is_empty(&row);
+        if empty || !self.filters_keep(&row) {
+            return Ok(());
+        }
+        self.written += 1;
+        self.writer
+            .write(self.plan, &row, self.written)
+            .map_err(|e| row_error(e, self.plan, at(), self.options, self.out_name))
+    }
+
+    /// Whether every --filter keeps the row (one on a column the input
+    /// lacks sees an empty value).
+    fn filters_keep(&self, row: &JsonRow) -> bool {
+        self.plan.filters.iter().all(|(field, filter)| match field {
+            Some(i) => filter.keeps(&row.text(*i)),
+            None => filter.keeps(b""),
+        })
+    }
+
+    /// A data error naming the --require keys the record lacks.
+    fn check_required(&self, row: &JsonRow, at: impl Fn() -> Location) -> Result<()> {
+        let missing: Vec<String> = self
+            .plan
             .required
             .iter()
-            .filter(|(_, i)| i.is_some_and(|i| !has(i)))
-            .map(|(n, _)| n.as_str())
+            .filter(|(_, i)| i.is_some_and(|i| !self.columns.has(row, i)))
+            .map(|(n, _)| format!("{n:?}"))
             .collect();
-        if !missing.is_empty() {
-            let list: Vec<String> = missing.iter().map(|m| format!("{m:?}")).collect();
-            return Err(Error::data_at(
-                &at(),
-                format!("missing required key {}", list.join(", ")),
-            ));
+        if missing.is_empty() {
+            return Ok(());
         }
-        // Every key's last value empty (a column or not).
-        let counts = |j: usize, key: &str| match (row.slots, index.get(key)) {
-            (None, _) => true,
-            (Some(slots), Some(&i)) => slots[i] == Some(j),
-            (Some(_), None) => !record.fields[j + 1..].iter().any(|(k, _)| k == key),
-        };
-        let empty = options.skip_empty_rows
-            && record.fields.iter().enumerate().all(|(j, (key, v))| {
-                !counts(j, key)
-                    || match v {
-                        Field::Null => true,
-                        Field::Text(s) => s.is_empty(),
-                        Field::Json(_) => false,
-                    }
-            });
-        let keep = !empty
-            && plan.filters.iter().all(|(field, filter)| match field {
-                Some(i) => filter.keeps(&row.text(*i)),
-                None => filter.keeps(b""),
-            });
-        if keep {
-            written += 1;
-            sink.write(&plan, &row, written)
-                .map_err(|e| row_error(e, &plan, at(), options, &out_name))?;
-        }
-        Ok(())
-    };
-    write(first_line, &first)?;
-    drop(first);
-    while let Some((line, record)) = next_record(&mut lines, &name)? {
-        write(line, &record)?;
+        Err(Error::data_at(
+            &at(),
+            format!("missing required key {}", missing.join(", ")),
+        ))
     }
-    sink.finish()
 }
