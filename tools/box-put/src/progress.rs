@@ -1,7 +1,7 @@
 //! A progress line on standard error for big uploads, when it is a terminal.
 
 use crate::TOOL;
-use std::io::{IsTerminal, Write};
+use common::progress::ProgressLine;
 
 /// The progress of one file; silent when stderr is not a terminal.
 #[derive(Debug)]
@@ -9,7 +9,7 @@ pub struct Progress {
     name: String,
     total: u64,
     done: u64,
-    shown: bool,
+    line: ProgressLine,
 }
 
 impl Progress {
@@ -18,29 +18,25 @@ impl Progress {
             name: name.to_string(),
             total,
             done: 0,
-            shown: std::io::stderr().is_terminal(),
+            line: ProgressLine::new(TOOL),
         }
     }
 
     pub fn advance(&mut self, bytes: u64) {
         self.done += bytes;
-        if self.shown {
-            let percent = self.done * 100 / self.total.max(1);
-            let _ = write!(
-                std::io::stderr().lock(),
-                "\r{TOOL}: {}: {} of {} ({percent}%)",
-                self.name,
-                megabytes(self.done),
-                megabytes(self.total)
-            );
-        }
+        let (name, done, total) = (&self.name, self.done, self.total);
+        self.line.show(|| {
+            let percent = done * 100 / total.max(1);
+            format!(
+                "{name}: {} of {} ({percent}%)",
+                megabytes(done),
+                megabytes(total)
+            )
+        });
     }
 
     pub fn finish(&mut self) {
-        if self.shown {
-            let _ = writeln!(std::io::stderr().lock());
-            self.shown = false;
-        }
+        self.line.finish();
     }
 }
 

@@ -12,6 +12,7 @@ pub mod io;
 pub mod json;
 pub mod lock;
 pub mod ndjson;
+pub mod progress;
 pub mod records;
 pub mod retry;
 pub mod secret;

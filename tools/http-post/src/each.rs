@@ -11,12 +11,13 @@ use common::http::{Attempt, Client, Method, Request, Response};
 use common::io::{open_input, write_atomic};
 use common::json::id_text;
 use common::ndjson::{LineReader, parse_object};
+use common::progress::ProgressLine;
 use common::result::{BOOKKEEPING, RecordResult};
 use common::text::count;
 use common::{Error, Exit, Result};
 use serde_json::{Map, Value};
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::time::Duration;
 
 /// How bad a failed record is: the exit code is the worst seen.
 /// 77 (not allowed) > 75 (temporary) > 69 (refused) > 65 (bad record).
@@ -211,7 +212,10 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
     let name = reader.name().to_string();
     let mut out = std::io::stdout().lock();
     let mut tally = Tally::default();
-    let mut progress = Progress::new();
+    let mut progress = ProgressLine::new(TOOL)
+        .at_most_every(Duration::from_millis(200))
+        .after_the_first_interval()
+        .erased_at_end();
     while let Some((line, bytes)) = reader.next_line()? {
         tally.records += 1;
         let n = tally.records;
@@ -236,7 +240,7 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
         let outcome = match handle(options, client, &current) {
             Ok(outcome) => outcome,
             Err(fatal) => {
-                progress.clear();
+                progress.finish();
                 return Err(fatal.context(current.at()));
             }
         };
@@ -246,7 +250,7 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
             .and_then(|()| out.flush())
             .map_err(|e| Error::write("writing a result to <stdout>", e))?;
         if let Some(stop) = outcome.stop {
-            progress.clear();
+            progress.finish();
             return Err(stop.context(current.at()));
         }
         if outcome.skipped {
@@ -257,15 +261,15 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
             tally.fail(&current.at(), error);
         }
         if let Some(error) = &outcome.extract_error {
-            progress.clear();
+            progress.finish();
             tally.without_id(&current.at(), error);
         }
-        progress.show(tally.records, tally.failed);
+        progress.show(|| format!("{} records, {} failed", tally.records, tally.failed));
         if failed && args.fail_fast {
             break;
         }
     }
-    progress.clear();
+    progress.finish();
     if tally.skipped > 0 {
         common::cli::warn(
             TOOL,
@@ -567,40 +571,4 @@ fn upsert_record(
             Attempt::Fail(error) => Attempt::Fail(error),
         }
     })
-}
-
-/// A progress line on stderr, only when stderr is a terminal.
-struct Progress {
-    on: bool,
-    last: Instant,
-    shown: bool,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        Progress {
-            on: std::io::stderr().is_terminal(),
-            last: Instant::now(),
-            shown: false,
-        }
-    }
-
-    fn show(&mut self, records: u64, failed: u64) {
-        if !self.on || self.last.elapsed() < Duration::from_millis(200) {
-            return;
-        }
-        self.last = Instant::now();
-        self.shown = true;
-        let _ = write!(
-            std::io::stderr().lock(),
-            "\r{TOOL}: {records} records, {failed} failed"
-        );
-    }
-
-    fn clear(&mut self) {
-        if self.shown {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
-            self.shown = false;
-        }
-    }
 }

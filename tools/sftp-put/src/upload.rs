@@ -4,13 +4,14 @@
 use crate::args::{Options, Source};
 use crate::sftp::{Handle, Sftp, SftpError};
 use common::hash::hex;
+use common::progress::ProgressLine;
 use common::receipt::Receipt;
 use common::retry::Attempt;
 use common::time::now_rfc3339;
 use common::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Seek, Write};
+use std::io::{self, Read, Seek, Write};
 use std::time::{Duration, Instant};
 
 pub const TOOL: &str = "sftp-put";
@@ -189,7 +190,12 @@ fn send_and_rename<C: Read + Write>(
     temp_path: &str,
     final_path: &str,
 ) -> std::result::Result<(String, u64), Failure> {
-    let mut progress = Progress::new(&local.remote_name, local.size);
+    let name = local.remote_name.as_str();
+    let total = local.size;
+    let mut done = 0u64;
+    let mut progress = ProgressLine::new(TOOL)
+        .at_most_every(Duration::from_millis(200))
+        .erased_at_end();
     // The sha256 of what is sent is worked out on a thread of its own, beside
     // the encryption: on two cores that is a tenth of a 200 MB upload. When
     // no thread can be had, it is worked out here.
@@ -214,7 +220,8 @@ fn send_and_rename<C: Read + Write>(
                     let _ = chunks.send(chunk.to_vec());
                 }
             }
-            progress.add(chunk.len());
+            done += chunk.len() as u64;
+            progress.show(|| upload_progress(name, done, total));
         });
         drop(chunks);
         let digest = match thread {
@@ -318,53 +325,10 @@ fn fail<T>(message: String) -> Attempt<T, Error> {
     Attempt::Fail(Error::unavailable(message))
 }
 
-/// A one-line progress display on stderr, only when stderr is a terminal.
-struct Progress<'a> {
-    name: &'a str,
-    total: u64,
-    done: u64,
-    shown: Option<Instant>,
-    on: bool,
-}
-
-impl<'a> Progress<'a> {
-    fn new(name: &'a str, total: u64) -> Progress<'a> {
-        Progress {
-            name,
-            total,
-            done: 0,
-            shown: None,
-            on: io::stderr().is_terminal(),
-        }
-    }
-
-    fn add(&mut self, n: usize) {
-        self.done += n as u64;
-        if !self.on
-            || self
-                .shown
-                .is_some_and(|t| t.elapsed() < Duration::from_millis(200))
-        {
-            return;
-        }
-        self.shown = Some(Instant::now());
-        let percent = (self.done * 100)
-            .checked_div(self.total)
-            .unwrap_or(100)
-            .min(100);
-        let _ = write!(
-            io::stderr().lock(),
-            "\r{TOOL}: {}: {percent:3}% of {:.1} MB",
-            self.name,
-            self.total as f64 / 1e6
-        );
-    }
-
-    fn finish(&mut self) {
-        if self.on && self.shown.is_some() {
-            let _ = write!(io::stderr().lock(), "\r\x1b[K");
-        }
-    }
+/// What the progress line says: `name:  42% of 200.0 MB`.
+fn upload_progress(name: &str, done: u64, total: u64) -> String {
+    let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
+    format!("{name}: {percent:3}% of {:.1} MB", total as f64 / 1e6)
 }
 
 #[cfg(test)]
