@@ -18,6 +18,16 @@ pub enum Encoding {
     Windows1252,
 }
 
+/// `--encoding` of a tool that reads CSV, flattened into its flags; none
+/// given is UTF-8.
+#[derive(clap::Args, Debug)]
+pub struct InputEncoding {
+    /// CSV input encoding; latin1 and windows-1252 are transcoded to UTF-8. With utf8 (the
+    /// default) invalid bytes are a data error naming the row and column.
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub encoding: Option<Encoding>,
+}
+
 /// Options for reading CSV.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadOptions {
@@ -449,6 +459,33 @@ impl<R: Read> Read for Latin1Reader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoding_flag() {
+        #[derive(clap::Parser, Debug)]
+        struct Flags {
+            #[command(flatten)]
+            input: InputEncoding,
+        }
+        let parsed = |args: &[&str]| {
+            <Flags as clap::Parser>::try_parse_from([&["tool"], args].concat())
+                .map(|f| f.input.encoding)
+                .map_err(|_| 64)
+        };
+        for (args, expected) in [
+            (&[][..], Ok(None)),
+            (&["--encoding", "utf8"], Ok(Some(Encoding::Utf8))),
+            (&["--encoding", "latin1"], Ok(Some(Encoding::Latin1))),
+            (
+                &["--encoding", "windows-1252"],
+                Ok(Some(Encoding::Windows1252)),
+            ),
+            (&["--encoding", "cp1252"], Ok(Some(Encoding::Windows1252))),
+            (&["--encoding", "ebcdic"], Err(64)),
+        ] {
+            assert_eq!(parsed(args), expected, "{args:?}");
+        }
+    }
 
     #[test]
     fn latin1_decodes_every_byte() -> io::Result<()> {

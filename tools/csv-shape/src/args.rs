@@ -3,7 +3,7 @@
 use crate::filter::Filter;
 use crate::types::ValueType;
 use clap::{ArgMatches, FromArgMatches, Parser};
-use common::csv::Encoding;
+use common::csv::{Encoding, InputEncoding};
 use common::records::{csv_only, parse_delimiter};
 use common::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -44,10 +44,8 @@ pub struct Args {
     #[arg(short, long)]
     pub tab: bool,
 
-    /// Input encoding; latin1 and windows-1252 are transcoded to UTF-8. With utf8
-    /// (the default) invalid bytes are a data error naming the row and column.
-    #[arg(long, value_enum, default_value = "utf8", value_name = "ENCODING")]
-    pub encoding: Encoding,
+    #[command(flatten)]
+    pub input_encoding: InputEncoding,
 
     /// Output only these columns, in this order (comma-separated output names).
     #[arg(short, long, value_name = "A,B,...", conflicts_with = "columns_file")]
@@ -174,7 +172,8 @@ impl Options {
                 }
             }
         }
-        csv_only("--encoding", args.from, args.encoding != Encoding::Utf8)?;
+        let encoding = args.input_encoding.encoding.unwrap_or_default();
+        csv_only("--encoding", args.from, encoding != Encoding::Utf8)?;
         let select = match (&args.select, &args.columns_file) {
             (Some(list), _) => Some(common::cli::parse_list("--select", list)?),
             (None, Some(path)) => Some(read_columns_file(path)?),
@@ -229,7 +228,7 @@ impl Options {
             from: args.from,
             to: args.to,
             delimiter,
-            encoding: args.encoding,
+            encoding,
             select,
             renames,
             require,

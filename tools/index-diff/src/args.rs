@@ -1,7 +1,7 @@
 //! Flags, and their validation into [`Options`] before any I/O starts.
 
 use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum};
-use common::csv::Encoding;
+use common::csv::{Encoding, InputEncoding};
 use common::records::InputFormat;
 use common::{Error, Result};
 use std::path::PathBuf;
@@ -73,10 +73,8 @@ pub struct Args {
     #[command(flatten)]
     pub input_format: InputFormat,
 
-    /// CSV input encoding; latin1 and windows-1252 are transcoded to UTF-8. With utf8 (the
-    /// default) invalid bytes are a data error naming the row and column.
-    #[arg(long, value_enum, value_name = "ENCODING")]
-    pub encoding: Option<Encoding>,
+    #[command(flatten)]
+    pub input_encoding: InputEncoding,
 
     /// What a key seen twice in one input does [default: error].
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -188,7 +186,7 @@ impl Args {
         let from = self.input_format.format();
         let delimiter = self.input_format.delimiter()?;
         self.input_format
-            .csv_only("--encoding", self.encoding.is_some())?;
+            .csv_only("--encoding", self.input_encoding.encoding.is_some())?;
         if self.allow_empty && !emit.deleted {
             return Err(Error::usage(
                 "--allow-empty applies only with --emit naming deleted",
@@ -206,7 +204,7 @@ impl Args {
             hash_exclude,
             from,
             delimiter,
-            encoding: self.encoding.unwrap_or_default(),
+            encoding: self.input_encoding.encoding.unwrap_or_default(),
             on_duplicate: self.on_duplicate.unwrap_or(OnDuplicate::Error),
             allow_empty: self.allow_empty,
         })
