@@ -13,7 +13,8 @@
 //! worker thread runs its own filter and has its own state. What they print
 //! is collected there and written by the caller in input order.
 
-use crate::program::Data;
+use crate::json_text::write_json;
+use common::jq::Data;
 use jaq_core::native::{Fun, run, v};
 use jaq_core::{Exn, ValXs};
 use jaq_json::Val;
@@ -189,7 +190,7 @@ impl State {
 /// as an object with a number key, as jaq prints it).
 fn write_value(value: &Val, out: &mut Vec<u8>) {
     let start = out.len();
-    if crate::mapper::write_json(value, out).is_err() {
+    if write_json(value, out).is_err() {
         out.truncate(start);
         out.extend_from_slice(value.to_string().as_bytes());
     }

@@ -4,6 +4,7 @@
 
 mod args;
 mod effects;
+mod json_text;
 mod lookup;
 mod mapper;
 mod program;

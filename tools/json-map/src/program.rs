@@ -5,13 +5,12 @@
 //! [`Program`] holds only sendable sources; each worker thread compiles its
 //! own filter and builds its own variable values from them.
 
-use common::jq;
+use common::jq::{self, Data};
 use common::{Error, Result};
 use jaq_core::Vars;
 use jaq_json::Val;
 use std::sync::Arc;
 
-pub use common::jq::Data;
 /// A compiled filter.
 pub type Filter = jaq_core::Filter<Data>;
 
