@@ -18,6 +18,8 @@ pub enum Source {
     RowNumber,
 }
 
+/// How the input maps onto the output (as db-load's `Plan` maps it onto a
+/// table): worked out once from the header, before any row is written.
 #[derive(Debug)]
 pub struct Plan {
     /// Output column names.
