@@ -223,17 +223,32 @@ pub struct Save {
     pub response: Template,
 }
 
-/// Validated options.
+/// Validated options: what the code reads, each flag parsed once.
 #[derive(Debug)]
 pub struct Options {
-    pub args: Args,
+    pub http: HttpArgs,
+    /// The URL: a template with --each, else the literal URL.
     pub url: Template,
+    pub method: Method,
+    pub content_type: String,
+    pub body: Option<PathBuf>,
+    pub no_body: bool,
     pub id_from: Option<Filter>,
     pub receipt_fields: Vec<(String, Filter)>,
+    pub response: Option<PathBuf>,
+    pub receipt: Option<PathBuf>,
     /// --exit-on: (HTTP status, exit code) pairs.
     pub exit_on: Vec<(u16, i32)>,
+    pub each: bool,
+    pub body_field: Option<String>,
+    pub key_field: Option<String>,
+    pub fail_fast: bool,
+    pub delete_method: Option<Method>,
     pub upsert: Option<Upsert>,
     pub save: Option<Save>,
+    pub follow: Option<Follow>,
+    pub poll_interval: Duration,
+    pub dry_run: bool,
 }
 
 impl Options {
@@ -318,13 +333,27 @@ impl Options {
             _ => None,
         };
         let options = Options {
-            args,
             url,
             id_from,
             receipt_fields,
             exit_on,
             upsert,
             save,
+            method: args.method,
+            content_type: args.content_type,
+            body: args.body,
+            no_body: args.no_body,
+            response: args.response,
+            receipt: args.receipt,
+            each: args.each,
+            body_field: args.body_field,
+            key_field: args.key_field,
+            fail_fast: args.fail_fast,
+            delete_method: args.delete_method,
+            follow: args.follow,
+            poll_interval: args.poll_interval,
+            dry_run: args.dry_run,
+            http: args.http,
         };
         Ok(options)
     }

@@ -194,7 +194,6 @@ impl Tally {
 }
 
 pub fn run(options: &Options, client: &Client) -> Result<()> {
-    let args = &options.args;
     client.check_url(&options.url.sample())?;
     if let Some(upsert) = &options.upsert {
         client.check_url(&upsert.lookup.sample())?;
@@ -204,11 +203,11 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
         common::io::create_private_dir(&save.dir)
             .map_err(|e| Error::write(format!("creating --save-dir {}", save.dir.display()), e))?;
     }
-    if !args.dry_run {
+    if !options.dry_run {
         client.check_secrets()?;
     }
     let date = chrono::Local::now().format("%Y-%m-%d").to_string();
-    let mut reader = LineReader::new(open_input(args.body.as_deref())?);
+    let mut reader = LineReader::new(open_input(options.body.as_deref())?);
     let name = reader.name().to_string();
     let mut out = std::io::stdout().lock();
     let mut tally = Tally::default();
@@ -224,7 +223,7 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
             Err(error) => {
                 // No result line: without the record there is no key.
                 tally.fail(&format!("record {n}"), error);
-                if args.fail_fast {
+                if options.fail_fast {
                     break;
                 }
                 continue;
@@ -265,7 +264,7 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
             tally.without_id(&current.at(), error);
         }
         progress.show(|| format!("{} records, {} failed", tally.records, tally.failed));
-        if failed && args.fail_fast {
+        if failed && options.fail_fast {
             break;
         }
     }
@@ -279,7 +278,7 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
             ),
         );
     }
-    match tally.into_error(args.fail_fast) {
+    match tally.into_error(options.fail_fast) {
         None => Ok(()),
         Some(error) => Err(error),
     }
@@ -287,10 +286,9 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
 
 /// Send one record. Err is a failure of the run, not of the record.
 fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outcome> {
-    let args = &options.args;
     let record = current.record;
     let mut result = RecordResult::for_record(record, false);
-    if let Some(field) = &args.key_field {
+    if let Some(field) = &options.key_field {
         result.key = record.get(field).cloned().unwrap_or(Value::Null);
     }
     let fail = |mut result: RecordResult, error: Error| {
@@ -302,7 +300,7 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
         })
     };
     let deleted = record.get("_op").and_then(Value::as_str) == Some("deleted");
-    if deleted && args.delete_method.is_none() {
+    if deleted && options.delete_method.is_none() {
         result.error = Some("not sent: _op is deleted (--delete-method sends it)".into());
         return Ok(Outcome {
             result,
@@ -315,13 +313,13 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
         Err(error) => return fail(result, error),
     };
     let request = if deleted {
-        let method = args.delete_method.unwrap_or(Method::Delete);
+        let method = options.delete_method.unwrap_or(Method::Delete);
         let mut request = Request::new(method, &url);
         request.body = Some(Vec::new());
         request
     } else {
-        match body_of(record, args.body_field.as_deref()) {
-            Ok(body) => Request::with_body(args.method, &url, &args.content_type, body),
+        match body_of(record, options.body_field.as_deref()) {
+            Ok(body) => Request::with_body(options.method, &url, &options.content_type, body),
             Err(error) => return fail(result, error),
         }
     };
@@ -335,7 +333,7 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
         save_file(save, request_name, &save.request, body, current.show_values)?;
     }
 
-    if args.dry_run {
+    if options.dry_run {
         let upsert = options.upsert.as_ref().filter(|_| !deleted);
         if let Some(upsert) = upsert {
             match current.render_url(&upsert.lookup, "--lookup") {
@@ -367,12 +365,12 @@ fn handle(options: &Options, client: &Client, current: &Current) -> Result<Outco
     result.status = Some(i64::from(response.status));
     let mut answer = response;
     let mut error = answer.error();
-    if error.is_none() && args.follow == Some(Follow::Dhis2Job) {
+    if error.is_none() && options.follow == Some(Follow::Dhis2Job) {
         let limit = client
             .policy()
             .max_time
             .unwrap_or(follow::DEFAULT_FOLLOW_TIME);
-        match follow::dhis2_job(client, &answer, args.poll_interval, limit) {
+        match follow::dhis2_job(client, &answer, options.poll_interval, limit) {
             Ok(report) => {
                 error = follow::dhis2_report_error(&report);
                 answer = report;

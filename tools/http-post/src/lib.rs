@@ -26,8 +26,8 @@ pub fn command() -> Command {
 
 pub fn run(matches: &ArgMatches) -> Result<()> {
     let options = Options::from_matches(matches)?;
-    let client = Client::new(TOOL, &options.args.http)?;
-    if options.args.each {
+    let client = Client::new(TOOL, &options.http)?;
+    if options.each {
         each::run(&options, &client)
     } else {
         single::run(&options, &client)

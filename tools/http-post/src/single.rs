@@ -14,28 +14,32 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 pub fn run(options: &Options, client: &Client) -> Result<()> {
-    let args = &options.args;
-    client.check_url(&args.url)?;
-    let (name, body) = if args.no_body {
+    let url = options.url.text();
+    client.check_url(&url)?;
+    let (name, body) = if options.no_body {
         (String::new(), Vec::new())
     } else {
-        let mut input = open_input(args.body.as_deref())?;
+        let mut input = open_input(options.body.as_deref())?;
         let mut body = Vec::new();
         input
             .reader
             .read_to_end(&mut body)
             .map_err(|e| Error::io(format!("reading {}", input.name), e))?;
-        let name = match &args.body {
+        let name = match &options.body {
             Some(path) if path.as_os_str() != "-" => path.display().to_string(),
             _ => "-".to_string(),
         };
         (name, body)
     };
-    let content_type = if args.no_body { "" } else { &args.content_type };
-    let request = Request::with_body(args.method, &args.url, content_type, body);
-    let target = shown(&args.url);
+    let content_type = if options.no_body {
+        ""
+    } else {
+        &options.content_type
+    };
+    let request = Request::with_body(options.method, &url, content_type, body);
+    let target = shown(&url);
 
-    if args.dry_run {
+    if options.dry_run {
         common::cli::info(TOOL, format!("dry run: {}", client.describe(&request)));
         let receipt = Receipt {
             dry_run: true,
@@ -47,17 +51,17 @@ pub fn run(options: &Options, client: &Client) -> Result<()> {
     client.check_secrets()?;
     let mut response = client.send(&request)?;
     let mut report_error = None;
-    if let Some(Follow::Dhis2Job) = args.follow
+    if let Some(Follow::Dhis2Job) = options.follow
         && response.is_success()
     {
         let limit = client
             .policy()
             .max_time
             .unwrap_or(follow::DEFAULT_FOLLOW_TIME);
-        response = follow::dhis2_job(client, &response, args.poll_interval, limit)?;
+        response = follow::dhis2_job(client, &response, options.poll_interval, limit)?;
         report_error = follow::dhis2_report_error(&response);
     }
-    let saved = match &args.response {
+    let saved = match &options.response {
         Some(path) => write_response(path, &response),
         None => Ok(()),
     };
@@ -150,8 +154,7 @@ fn write_response(path: &Path, response: &Response) -> Result<()> {
 
 /// The receipt on stdout (unless the answer went there) and appended to --receipt.
 fn write_receipt(options: &Options, receipt: &Receipt) -> Result<()> {
-    let args = &options.args;
-    if let Some(path) = &args.receipt {
+    if let Some(path) = &options.receipt {
         let mut line = Vec::new();
         receipt
             .write_to(&mut line)
@@ -164,7 +167,7 @@ fn write_receipt(options: &Options, receipt: &Receipt) -> Result<()> {
             .and_then(|mut f| f.write_all(&line))
             .map_err(|e| Error::write(format!("appending the receipt to {}", path.display()), e))?;
     }
-    let answer_on_stdout = args
+    let answer_on_stdout = options
         .response
         .as_deref()
         .is_some_and(|p| p.as_os_str() == "-");
