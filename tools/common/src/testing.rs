@@ -60,7 +60,9 @@ impl Workdir {
         fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
     }
 
-    /// The tool, run in the workdir with a clean environment for its own variables.
+    /// The tool, run in the workdir. It inherits the test's environment as
+    /// it is: a test that must not see the caller's variables removes them
+    /// (see [`HTTP_VARS`] and [`BOX_VARS`]) or sets its own.
     pub fn command(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::new(&self.bin);
         cmd.current_dir(self.dir.path());
@@ -102,12 +104,34 @@ impl Workdir {
         self.fails_with_stdout(args, code).1
     }
 
+    /// Run with `stdin` and expect exit `code`; the stderr, checked as
+    /// [`Workdir::fails`] checks it.
+    pub fn fails_stdin(&self, args: &[&str], stdin: impl AsRef<[u8]>, code: i32) -> String {
+        let out = self
+            .run(args)
+            .write_stdin(stdin.as_ref().to_vec())
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        self.expect_failure(args, &out, code).1
+    }
+
     /// Like [`Workdir::fails`], also giving what reached stdout first.
     pub fn fails_with_stdout(&self, args: &[&str], code: i32) -> (String, String) {
         let out = self
             .run(args)
             .output()
             .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        self.expect_failure(args, &out, code)
+    }
+
+    /// `out` ended with `code` and one `tool: error: ...` line on stderr
+    /// without the sentinel; its stdout and stderr.
+    fn expect_failure(
+        &self,
+        args: &[&str],
+        out: &std::process::Output,
+        code: i32,
+    ) -> (String, String) {
         assert_eq!(
             out.status.code(),
             Some(code),
@@ -121,7 +145,7 @@ impl Workdir {
             "{err}"
         );
         assert_one_line_without(&err, &[SENTINEL]);
-        (stdout_of(&out), err)
+        (stdout_of(out), err)
     }
 
     /// The tool with arguments.
@@ -403,7 +427,8 @@ impl Rng {
 
 /// The `tool` commands of a shell line, as argument lists: words split on
 /// blanks (quotes kept together), commands split at |, && and ;, each cut
-/// at its first redirection.
+/// at its first redirection. `NAME=value` words before a command are its
+/// environment, and the script of `sh -c SCRIPT` is read as a line too.
 pub fn example_commands(line: &str, tool: &str) -> Vec<Vec<String>> {
     let mut words = Vec::new();
     let mut word = String::new();
@@ -430,17 +455,37 @@ pub fn example_commands(line: &str, tool: &str) -> Vec<Vec<String>> {
     if started {
         words.push(word);
     }
-    words
-        .split(|w| matches!(w.as_str(), "|" | "&&" | ";"))
-        .filter(|command| command.first().is_some_and(|w| w == tool))
-        .map(|command| {
+    let mut found = Vec::new();
+    for command in words.split(|w| matches!(w.as_str(), "|" | "&&" | ";")) {
+        let start = command
+            .iter()
+            .position(|w| !is_assignment(w))
+            .unwrap_or(command.len());
+        let command = &command[start..];
+        if command.first().is_some_and(|w| w == tool) {
             let end = command
                 .iter()
                 .position(|w| w.starts_with(['<', '>']))
                 .unwrap_or(command.len());
-            command[..end].to_vec()
-        })
-        .collect()
+            found.push(command[..end].to_vec());
+        } else if let Some(at) = command
+            .windows(2)
+            .position(|w| w[0] == "sh" && w[1] == "-c")
+            && let Some(script) = command.get(at + 2)
+        {
+            found.extend(example_commands(script, tool));
+        }
+    }
+    found
+}
+
+/// A shell word that sets a variable for the command after it: `NAME=value`.
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 /// Every example of `doc` runs its tool at least once, and each run parses
@@ -467,9 +512,19 @@ pub fn assert_examples_parse<E: std::fmt::Display>(
 
 /// The `#[test]` that the examples of a tool's man page parse and pass
 /// the tool's checks: `examples_test!(DOC, command, Options::from_matches)`
-/// in the tool's unit tests.
+/// in the tool's unit tests. A tool whose checks read the environment or
+/// files (a server from an env var, a lookup file) gives no check:
+/// `examples_test!(DOC, command)` tests that its examples parse.
 #[macro_export]
 macro_rules! examples_test {
+    ($doc:expr, $command:path) => {
+        #[test]
+        fn every_example_parses() {
+            $crate::testing::assert_examples_parse(&$doc, $command, |_| {
+                Ok::<(), std::convert::Infallible>(())
+            });
+        }
+    };
     ($doc:expr, $command:path, $validate:path) => {
         #[test]
         fn every_example_parses_and_validates() {
@@ -543,4 +598,33 @@ pub fn temp_files_in(dir: &Path) -> Vec<String> {
         .into_iter()
         .filter(|name| name.starts_with('.') && name.ends_with(".tmp"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::example_commands;
+
+    #[test]
+    fn example_commands_are_found_in_pipes_scripts_and_after_variables() {
+        let cases: [(&str, &[&[&str]]); 6] = [
+            (
+                "t -a 'x y' f.csv > out.csv",
+                &[&["t", "-a", "x y", "f.csv"]],
+            ),
+            ("other | t -b && t -c ; t2 -d", &[&["t", "-b"], &["t", "-c"]]),
+            (
+                "TOKEN_FILE=/etc/t.token t --auth bearer",
+                &[&["t", "--auth", "bearer"]],
+            ),
+            ("A=1 B_2=x t", &[&["t"]]),
+            (
+                "flock -n f.lock sh -c 't --index i.json | u --each | t --commit'",
+                &[&["t", "--index", "i.json"], &["t", "--commit"]],
+            ),
+            ("t2 x=y ; =t t", &[]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(example_commands(line, "t"), want, "{line}");
+        }
+    }
 }
