@@ -192,3 +192,10 @@ pub(crate) use common::text::count;
 fn exit_with(code: i32, message: String) -> Result<()> {
     Err(Error::passthrough(code, message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    common::examples_test!(DOC, command, Options::from_matches);
+}

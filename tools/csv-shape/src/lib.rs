@@ -61,3 +61,10 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
         Format::Ndjson => read::run_ndjson(&options),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    common::examples_test!(DOC, command);
+}

@@ -111,3 +111,10 @@ fn dry_run(options: &Options) -> Result<()> {
     )
     .map_err(|e| Error::write("writing <stdout>", e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    common::examples_test!(DOC, command);
+}

@@ -116,3 +116,10 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    common::examples_test!(DOC, command);
+}

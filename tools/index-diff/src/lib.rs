@@ -147,3 +147,10 @@ fn lock_path(index: &Path) -> PathBuf {
 }
 
 pub(crate) use common::text::count;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    common::examples_test!(DOC, command, Options::from_matches);
+}

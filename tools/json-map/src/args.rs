@@ -3,7 +3,7 @@
 
 use crate::lookup;
 use crate::program::{Global, Program};
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, ArgMatches, FromArgMatches, Parser};
 use common::{Error, Result};
 use std::path::PathBuf;
 
@@ -107,6 +107,15 @@ pub struct Config {
     pub rejects: Option<PathBuf>,
     pub show_values: bool,
     pub threads: usize,
+}
+
+impl Config {
+    /// The checked flags: parsed, then [`Args::into_config`].
+    pub fn from_matches(matches: &ArgMatches) -> Result<Config> {
+        Args::from_arg_matches(matches)
+            .map_err(|e| Error::usage(e.to_string()))?
+            .into_config()
+    }
 }
 
 impl Args {

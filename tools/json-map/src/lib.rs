@@ -11,11 +11,12 @@ mod program;
 mod stream;
 mod supervise;
 
-use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+use clap::{ArgMatches, Command, CommandFactory};
 use common::doc::{Example, ToolDoc};
-use common::{Error, Exit, Result};
+use common::{Exit, Result};
 
 pub use args::Args;
+use args::Config;
 pub use supervise::run_in_child;
 
 // jaq allocates and frees many small values per record on every worker
@@ -71,6 +72,12 @@ pub fn command() -> Command {
 }
 
 pub fn run(matches: &ArgMatches) -> Result<()> {
-    let args = Args::from_arg_matches(matches).map_err(|e| Error::usage(e.to_string()))?;
-    stream::run(args.into_config()?)
+    stream::run(Config::from_matches(matches)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    common::examples_test!(DOC, command);
 }

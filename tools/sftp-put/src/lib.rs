@@ -163,3 +163,10 @@ fn dry_receipt(options: &Options, local: &mut Local) -> Result<Receipt> {
         ..Receipt::default()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    common::examples_test!(DOC, command);
+}

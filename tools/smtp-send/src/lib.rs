@@ -156,3 +156,10 @@ pub fn run(matches: &ArgMatches) -> Result<()> {
         .and_then(|()| out.flush())
         .map_err(|e| Error::write("writing the receipt to <stdout>", e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    common::examples_test!(DOC, command);
+}
