@@ -125,12 +125,7 @@ fn ndjson_lines_copied_byte_for_byte_blank_lines_dropped_lf_endings() {
         "{\"a\":  1 }\n{\"b\":\"x\"}\n{\"c\":[1, 2]}\n"
     );
     // Checked, not rewritten: a line that is not JSON is a data error.
-    let out = wrk
-        .run(["--out-dir", "p"])
-        .write_stdin("not json\n")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(65));
+    wrk.fails_stdin(&["--out-dir", "p"], "not json\n", 65);
     assert!(names_in(&wrk.path("p")).is_empty());
 }
 
@@ -263,13 +258,8 @@ fn bad_name_templates_are_usage_errors() {
         "b-{n:21}",
         "b-{n:4}-{n:6}",
     ] {
-        let out = wrk
-            .run(["--out-dir", "o", "--name", name])
-            .write_stdin(people(1))
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(64), "{name}");
-        assert!(stderr_of(&out).contains("--name"), "{}", stderr_of(&out));
+        let err = wrk.fails_stdin(&["--out-dir", "o", "--name", name], people(1), 64);
+        assert!(err.contains("--name"), "{name}: {err}");
     }
     assert!(!wrk.path("o").join("fixed.json").exists());
 }
@@ -482,12 +472,7 @@ fn csv_delimiters() {
         ndjson_values(&stdout_of(&out)),
         [json!([{"a": "1", "b": "x y"}])]
     );
-    let out = wrk
-        .run(["-d", ";", "--array"])
-        .write_stdin(people(1))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(64));
+    wrk.fails_stdin(&["-d", ";", "--array"], people(1), 64);
     let out = wrk
         .run(["--from", "csv", "-d", ";;", "--array", "semi.csv"])
         .output()
@@ -785,13 +770,11 @@ fn ndjson_lines_are_checked_without_array_too() {
         ("42", "expected a JSON object"),
         ("{\"a\":1} {\"Jane\":2}", "not valid JSON at character"),
     ] {
-        let out = wrk
-            .run(["-n", "1", "--exec", "touch ran_$BATCH_INDEX"])
-            .write_stdin(format!("{{\"a\":1}}\n  \n{bad}\n"))
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(65), "{bad}");
-        let stderr = stderr_of(&out);
+        let stderr = wrk.fails_stdin(
+            &["-n", "1", "--exec", "touch ran_$BATCH_INDEX"],
+            format!("{{\"a\":1}}\n  \n{bad}\n"),
+            65,
+        );
         assert_one_line_without(&stderr, &["Jane"]);
         assert!(
             stderr.starts_with(&format!("batch-split: error: <stdin>: line 3: {what}")),
