@@ -136,10 +136,10 @@ impl Workdir {
             out.status.code(),
             Some(code),
             "{args:?}: stdout {} stderr {}",
-            stdout_of(&out),
-            stderr_of(&out)
+            stdout_of(out),
+            stderr_of(out)
         );
-        let err = stderr_of(&out);
+        let err = stderr_of(out);
         assert!(
             err.starts_with(&format!("{}: error: ", self.tool())),
             "{err}"
