@@ -130,11 +130,7 @@ fn dry_run(client: &BoxClient, options: &Options, target: &str, locals: &[Local]
                     TOOL,
                     format!(
                         "dry run: --mkdir would create {} {}",
-                        if plan.missing.len() == 1 {
-                            "folder"
-                        } else {
-                            "folders"
-                        },
+                        common::text::noun(plan.missing.len(), "folder", "folders"),
                         plan.missing
                             .iter()
                             .map(|p| format!("{p:?}"))
@@ -280,9 +276,9 @@ impl Counts {
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
-        let files = if total == 1 { "file" } else { "files" };
         let prefix = if dry_run { "dry run: " } else { "" };
-        format!("{prefix}{total} {files}: {}", parts.join(", "))
+        let files = common::text::count(total, "file", "files");
+        format!("{prefix}{files}: {}", parts.join(", "))
     }
 }
 

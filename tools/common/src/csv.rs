@@ -137,10 +137,10 @@ pub fn check_width(
     if got == want {
         return Ok(());
     }
-    let fields = if got == 1 { "field" } else { "fields" };
+    let fields = crate::text::count(got, "field", "fields");
     Err(Error::data_at(
         &column_at(Location::row(file, row), headers, got.min(want)),
-        format!("the row has {got} {fields}, the header has {want}"),
+        format!("the row has {fields}, the header has {want}"),
     ))
 }
 

@@ -266,8 +266,8 @@ fn check_ragged(record: &ByteRecord, width: usize, pad: bool, at: &Location) -> 
     Err(Error::data_at(
         at,
         format!(
-            "has {n} {}, expected {width} as in the header{hint}",
-            if n == 1 { "field" } else { "fields" }
+            "has {}, expected {width} as in the header{hint}",
+            common::text::count(n, "field", "fields")
         ),
     ))
 }

@@ -107,7 +107,7 @@ fn dry_run(options: &Options) -> Result<()> {
         "{}\n-- {}: {n} bound parameter{}, not run",
         options.query.sql,
         options.url.engine.name(),
-        if n == 1 { "" } else { "s" }
+        common::text::plural_s(n)
     )
     .map_err(|e| Error::write("writing <stdout>", e))
 }

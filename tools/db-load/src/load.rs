@@ -41,7 +41,7 @@ pub fn load(
         }
     };
     let done = options.mode.done();
-    let rows = |n: u64| format!("{n} row{}", if n == 1 { "" } else { "s" });
+    let rows = |n: u64| common::text::count(n, "row", "rows");
     if one_transaction {
         if options.dry_run || failed > 0 {
             store.batch("ROLLBACK")?;

@@ -221,7 +221,10 @@ impl Problems {
         let place = at.map_or_else(String::new, |(line, column)| place(line, column));
         let more = match self.others {
             0 => String::new(),
-            n => format!(" (and {n} more problem{})", if n == 1 { "" } else { "s" }),
+            n => format!(
+                " (and {})",
+                crate::text::count(n, "more problem", "more problems")
+            ),
         };
         Error::usage(format!("{origin}{place}: {what}{more}"))
     }
