@@ -73,13 +73,7 @@ export HEALTH_NETWORK_SMTP_URL=${TEST_SMTP_STARTTLS%:*} HEALTH_NETWORK_SMTP_PORT
 export HEALTH_NETWORK_USER_NAME=$TEST_SMTP_USER HEALTH_NETWORK_USER_PWD=$TEST_SMTP_PASSWORD
 export HEALTH_NETWORK_MAIL_FROM=eod@city.example HEALTH_NETWORK_MAIL_TO=bench@health.example
 export HEALTH_NETWORK_CA_FILE=$TEST_SMTP_CA
-(
-    umask 077
-    jq -n --rawfile key tests/fixtures/sandbox/box-app.key.pem '{
-        boxAppSettings: {clientID: "sandbox-box-client", clientSecret: "sandbox-box-secret",
-            appAuth: {publicKeyID: "sbkey001", privateKey: $key, passphrase: "sandbox-box-passphrase"}},
-        enterpriseID: "900001"}' >"$work/box_config.json"
-)
+pipelines/demo-box-config.sh "$work/box_config.json"
 export BOX_CONFIG=$work/box_config.json BOX_CA_FILE=$TEST_SANDBOX_CA
 export BOX_API_URL=$TEST_SANDBOX_URL/box/2.0 BOX_UPLOAD_URL=$TEST_SANDBOX_URL/box/upload/api/2.0
 export BOX_EOD_PARENT='Parent/Daily Drive Thru Documents' BOX_EOD_TRANSPORTATION=Parent/transportation
