@@ -611,7 +611,10 @@ mod tests {
                 "t -a 'x y' f.csv > out.csv",
                 &[&["t", "-a", "x y", "f.csv"]],
             ),
-            ("other | t -b && t -c ; t2 -d", &[&["t", "-b"], &["t", "-c"]]),
+            (
+                "other | t -b && t -c ; t2 -d",
+                &[&["t", "-b"], &["t", "-c"]],
+            ),
             (
                 "TOKEN_FILE=/etc/t.token t --auth bearer",
                 &[&["t", "--auth", "bearer"]],

@@ -7,13 +7,13 @@
 
 use crate::args::{DiffOptions, Format};
 use crate::hash::{ContentHasher, Hash, is_own_field, json_names};
-use common::result::BOOKKEEPING;
 use crate::key::index_key;
 use crate::record::{KeyValue, RawRecord, key_value};
 use common::csv::Encoding;
 use common::error::Location;
 use common::io::Input;
 use common::ndjson::{LineReader, write_json_string};
+use common::result::BOOKKEEPING;
 use common::{Error, Result};
 use std::borrow::Cow;
 
