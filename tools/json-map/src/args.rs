@@ -1,4 +1,4 @@
-//! Command-line flags, and their validation into a [`Config`] before any
+//! Command-line flags, and their validation into a [`Options`] before any
 //! record is read.
 
 use crate::lookup;
@@ -98,7 +98,7 @@ pub enum Mode {
 
 /// Validated options.
 #[derive(Debug)]
-pub struct Config {
+pub struct Options {
     pub program: Program,
     pub input: Option<PathBuf>,
     pub mode: Mode,
@@ -109,19 +109,19 @@ pub struct Config {
     pub threads: usize,
 }
 
-impl Config {
-    /// The checked flags: parsed, then [`Args::into_config`].
-    pub fn from_matches(matches: &ArgMatches) -> Result<Config> {
+impl Options {
+    /// The checked flags: parsed, then [`Args::into_options`].
+    pub fn from_matches(matches: &ArgMatches) -> Result<Options> {
         Args::from_arg_matches(matches)
             .map_err(|e| Error::usage(e.to_string()))?
-            .into_config()
+            .into_options()
     }
 }
 
 impl Args {
     /// Check the flags, read the filter and lookup files, and compile the
     /// filter once so that a bad one fails before any input is read.
-    pub fn into_config(self) -> Result<Config> {
+    pub fn into_options(self) -> Result<Options> {
         let (origin, code, input) = match (&self.from_file, self.filter, self.file) {
             (Some(path), first, None) => (
                 path.display().to_string(),
@@ -205,7 +205,7 @@ impl Args {
                 .unwrap_or(2)
                 .max(2),
         };
-        Ok(Config {
+        Ok(Options {
             program,
             input: input.filter(|p| p.as_os_str() != "-"),
             mode,

@@ -16,7 +16,7 @@ use common::doc::{Example, ToolDoc};
 use common::{Exit, Result};
 
 pub use args::Args;
-use args::Config;
+use args::Options;
 pub use supervise::run_in_child;
 
 // jaq allocates and frees many small values per record on every worker
@@ -72,7 +72,7 @@ pub fn command() -> Command {
 }
 
 pub fn run(matches: &ArgMatches) -> Result<()> {
-    stream::run(Config::from_matches(matches)?)
+    stream::run(Options::from_matches(matches)?)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! chunk; since chunks are written in order, the first failure in input
 //! order is the one reported and nothing after it is written.
 
-use crate::args::{Config, Mode};
+use crate::args::{Mode, Options};
 use crate::effects;
 use crate::mapper::{Halt, Mapper, Settings, Stop, parse_line};
 use crate::program::Program;
@@ -31,16 +31,16 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// recursion. Only the pages used are ever allocated.
 const EVAL_STACK: usize = 256 << 20;
 
-pub fn run(config: Config) -> Result<()> {
+pub fn run(options: Options) -> Result<()> {
     let settings = Settings {
-        raw_output: config.raw_output,
-        show_values: config.show_values,
+        raw_output: options.raw_output,
+        show_values: options.show_values,
     };
-    match config.mode {
-        Mode::PerRecord => run_parallel(config, settings),
+    match options.mode {
+        Mode::PerRecord => run_parallel(options, settings),
         Mode::NullInput | Mode::Slurp => {
             let once = spawn("json-map-filter".to_string(), EVAL_STACK, move || {
-                run_whole(&config, settings)
+                run_whole(&options, settings)
             })?;
             once.join()
                 .map_err(|_| Error::software("the filter's thread panicked"))?
@@ -49,14 +49,14 @@ pub fn run(config: Config) -> Result<()> {
 }
 
 /// Run the filter once on null (--null-input) or on every record (--slurp).
-fn run_whole(config: &Config, settings: Settings) -> Result<()> {
-    if matches!(config.mode, Mode::NullInput) {
-        return run_once(&config.program, settings, None, Val::Null);
+fn run_whole(options: &Options, settings: Settings) -> Result<()> {
+    if matches!(options.mode, Mode::NullInput) {
+        return run_once(&options.program, settings, None, Val::Null);
     }
-    let input = open_input(config.input.as_deref())?;
+    let input = open_input(options.input.as_deref())?;
     let name = input.name.clone();
     let records = read_all(input)?;
-    run_once(&config.program, settings, Some(&name), records)
+    run_once(&options.program, settings, Some(&name), records)
 }
 
 /// Run the filter once (for --null-input and --slurp).
@@ -137,17 +137,17 @@ struct Failure {
     line_text: Vec<u8>,
 }
 
-fn run_parallel(config: Config, settings: Settings) -> Result<()> {
-    let input = open_input(config.input.as_deref())?;
+fn run_parallel(options: Options, settings: Settings) -> Result<()> {
+    let input = open_input(options.input.as_deref())?;
     let name: Arc<str> = input.name.clone().into();
-    let mut rejects = config
+    let mut rejects = options
         .rejects
         .as_deref()
         .map(AtomicFile::create)
         .transpose()?;
-    let keep_going = config.keep_going;
-    let program = Arc::new(config.program);
-    let workers = config.threads;
+    let keep_going = options.keep_going;
+    let program = Arc::new(options.program);
+    let workers = options.threads;
 
     let stop = Arc::new(AtomicBool::new(false));
     let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers * 2);
@@ -200,7 +200,7 @@ fn run_parallel(config: Config, settings: Settings) -> Result<()> {
         rejects.commit()?;
     }
     let failed = (summary.failed > 0).then(|| {
-        let saved = match &config.rejects {
+        let saved = match &options.rejects {
             Some(path) => format!(" and were written to {}", path.display()),
             None => String::new(),
         };
