@@ -6,6 +6,7 @@
 
 mod checks;
 mod draft;
+mod event;
 mod metadata;
 mod params;
 mod tracker;
@@ -20,8 +21,8 @@ use crate::apis::support::dhis2_uid;
 use crate::control::lock;
 use crate::http::{Api, Request, Response};
 use draft::Refusal;
+use event::Event;
 use params::{Params, ReportMode};
-use tracker::Event;
 
 pub const USER: &str = "admin";
 pub const PASSWORD: &str = "district";

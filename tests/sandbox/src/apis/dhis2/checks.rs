@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::draft::Draft;
+use super::event::Event;
 use super::params::Strategy;
-use super::tracker::Event;
 use crate::apis::support::{is_dhis2_uid, parse_date, parse_time};
 
 fn error_report(code: &str, message: String, uid: &str) -> Value {
