@@ -10,7 +10,6 @@ use crate::sinks::{SpillSink, create_private_dir};
 use common::error::Location;
 use common::io::Output;
 use common::lock::StateLock;
-use common::ndjson::json_syntax_error;
 use common::{Error, Result, cli};
 use serde_json::Value;
 use std::ffi::{OsStr, OsString};
@@ -354,16 +353,10 @@ fn with_suffix(name: &OsStr, n: u32) -> OsString {
 /// The file as one compact line of JSON, or why it is not a record.
 /// The reason names the file and position, never the content.
 fn compact_object(bytes: &[u8], file: &str) -> std::result::Result<Vec<u8>, String> {
-    if common::ndjson::nesting_depth(bytes) > common::ndjson::MAX_DEPTH {
-        return Err(format!("{file}: {}", common::ndjson::too_deep_message()));
-    }
-    let mut reader = serde_json::Deserializer::from_slice(bytes);
-    reader.disable_recursion_limit();
-    let value = serde::Deserialize::deserialize(&mut reader).and_then(|v| reader.end().map(|()| v));
-    match value {
+    match common::ndjson::parse_document::<Value>(bytes, file) {
         Ok(value @ Value::Object(_)) => serde_json::to_vec(&value).map_err(|e| e.to_string()),
         Ok(_) => Err(format!("{file}: expected one JSON object")),
-        Err(e) => Err(json_syntax_error(&e, file, e.line() as u64).to_string()),
+        Err(e) => Err(e.to_string()),
     }
 }
 

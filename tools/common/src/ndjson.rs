@@ -162,6 +162,37 @@ pub fn parse_json<'a, T: serde::Deserialize<'a>>(
         .map_err(|e| json_syntax_error(&e, file, line))
 }
 
+/// Parse one JSON text that may span lines (a lookup file, a spool file),
+/// nested no deeper than [`MAX_DEPTH`]; a text too deep is refused naming
+/// the line where it first passes the limit, a syntax error naming its line
+/// and column, never the text.
+pub fn parse_document<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], file: &str) -> Result<T> {
+    if let Some(line) = line_too_deep(bytes) {
+        return Err(too_deep(&Location::line(file, line)));
+    }
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    reader.disable_recursion_limit();
+    T::deserialize(&mut reader)
+        .and_then(|value| reader.end().map(|()| value))
+        .map_err(|e| json_syntax_error(&e, file, u64::try_from(e.line()).unwrap_or(0)))
+}
+
+/// The line (from 1) on which a JSON text first nests deeper than
+/// [`MAX_DEPTH`]; None when it never does.
+fn line_too_deep(bytes: &[u8]) -> Option<u64> {
+    if scan_nesting(bytes, |depth| depth <= MAX_DEPTH) {
+        return None;
+    }
+    // How deep a text gets only grows with its length: the first line
+    // whose end is past the limit.
+    let ends: Vec<usize> = (0..bytes.len())
+        .filter(|&i| bytes[i] == b'\n')
+        .chain([bytes.len()])
+        .collect();
+    let before = ends.partition_point(|&end| nesting_depth(&bytes[..end]) <= MAX_DEPTH);
+    u64::try_from(before + 1).ok()
+}
+
 /// Parse one NDJSON line as an object; errors name the file, line and
 /// column of the syntax error, never the text.
 pub fn parse_object(bytes: &[u8], file: &str, line: u64) -> Result<Map<String, Value>> {
@@ -332,6 +363,27 @@ mod tests {
         });
         assert!(r.next_object().is_err());
         assert_eq!(r.next_object().ok().flatten().map(|(l, _)| l), Some(2));
+    }
+
+    #[test]
+    fn documents_name_the_line_where_they_pass_the_limit_or_break() {
+        let deep = format!(
+            "{{\n\"a\":\n{}1{}}}",
+            "[".repeat(MAX_DEPTH),
+            "]".repeat(MAX_DEPTH)
+        );
+        let err = parse_document::<Value>(deep.as_bytes(), "f.json").map_err(|e| e.to_string());
+        assert_eq!(
+            err.err(),
+            Some(format!(
+                "f.json: line 3: arrays and objects nested deeper than {MAX_DEPTH} levels (the limit)"
+            ))
+        );
+        let at_limit = nested(MAX_DEPTH).replace(':', ":\n");
+        assert!(parse_document::<Value>(at_limit.as_bytes(), "f.json").is_ok());
+        let broken =
+            parse_document::<Value>(b"{\n\"a\": tru }", "f.json").map_err(|e| e.to_string());
+        assert!(broken.is_err_and(|e| e.starts_with("f.json: line 2: not valid JSON")));
     }
 
     #[test]

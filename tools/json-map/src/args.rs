@@ -162,12 +162,6 @@ impl Args {
         for pair in self.argjson.chunks(2) {
             if let [name, json] = pair {
                 let name = checked_name("--argjson", name)?;
-                if common::ndjson::nesting_depth(json.as_bytes()) > common::ndjson::MAX_DEPTH {
-                    return Err(Error::usage(format!(
-                        "--argjson {name}: the value has {}",
-                        common::ndjson::too_deep_message()
-                    )));
-                }
                 let checked = common::ndjson::parse_json::<serde::de::IgnoredAny>(
                     json.as_bytes(),
                     "--argjson",
@@ -175,7 +169,8 @@ impl Args {
                 );
                 if checked.is_err() {
                     return Err(Error::usage(format!(
-                        "--argjson {name}: the value is not valid JSON"
+                        "--argjson {name}: the value {}",
+                        argjson_fault(json)
                     )));
                 }
                 globals.push((name, Global::Json(json.as_bytes().into())));
@@ -223,6 +218,15 @@ fn read_filter_file(path: &std::path::Path) -> Result<String> {
         .map_err(|e| Error::io(format!("cannot read filter file {}", path.display()), e))?;
     String::from_utf8(bytes)
         .map_err(|_| Error::usage(format!("{}: the filter is not valid UTF-8", path.display())))
+}
+
+/// Why an --argjson value was refused: too deep, or not JSON.
+fn argjson_fault(json: &str) -> String {
+    if common::ndjson::nesting_depth(json.as_bytes()) > common::ndjson::MAX_DEPTH {
+        format!("has {}", common::ndjson::too_deep_message())
+    } else {
+        "is not valid JSON".to_string()
+    }
 }
 
 /// A variable name as jq spells it: letters, digits and `_`, not starting

@@ -3,9 +3,7 @@
 
 use common::error::Location;
 use common::io::Input;
-use common::ndjson::{MAX_DEPTH, nesting_depth};
 use common::{Error, Result};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fs::File;
@@ -60,34 +58,9 @@ fn check_json(name: &str, bytes: &[u8]) -> Result<()> {
             "lookup {name}: the file is empty (expected a JSON object or a CSV table)"
         )));
     }
-    if let Some(line) = line_too_deep(bytes) {
-        return Err(common::ndjson::too_deep(&Location::line(name, line)).context("lookup"));
-    }
-    // Bounded by the check above, serde_json may recurse to the limit (its
-    // own limit refuses the 128th level).
-    let mut reader = serde_json::Deserializer::from_slice(bytes);
-    reader.disable_recursion_limit();
-    serde::de::IgnoredAny::deserialize(&mut reader)
-        .and_then(|_| reader.end())
-        .map_err(|e| {
-            let line = u64::try_from(e.line()).unwrap_or(0);
-            common::ndjson::json_syntax_error(&e, name, line).context("lookup")
-        })
-}
-
-/// The line on which a JSON text first nests deeper than `MAX_DEPTH`.
-fn line_too_deep(bytes: &[u8]) -> Option<u64> {
-    if nesting_depth(bytes) <= MAX_DEPTH {
-        return None;
-    }
-    // How deep a text gets only grows with its length: find the first
-    // line whose end is past the limit.
-    let ends: Vec<usize> = (0..bytes.len())
-        .filter(|&i| bytes[i] == b'\n')
-        .chain([bytes.len()])
-        .collect();
-    let before = ends.partition_point(|&end| nesting_depth(&bytes[..end]) <= MAX_DEPTH);
-    u64::try_from(before + 1).ok()
+    common::ndjson::parse_document::<serde::de::IgnoredAny>(bytes, name)
+        .map(drop)
+        .map_err(|e| e.context("lookup"))
 }
 
 /// `key,a,b` rows become `{"<key>": {"key": .., "a": .., "b": ..}}`.
