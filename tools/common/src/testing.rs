@@ -148,6 +148,23 @@ impl Workdir {
         (stdout_of(out), err)
     }
 
+    /// Run with `stdin` as a hostile run: checked with [`assert_contained`]
+    /// against the codes `doc` documents; the exit code and the stderr.
+    pub fn run_contained(
+        &self,
+        args: &[&str],
+        stdin: &[u8],
+        doc: &crate::doc::ToolDoc,
+    ) -> (i32, String) {
+        let out = self
+            .run(args)
+            .write_stdin(stdin.to_vec())
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert_contained(&out, &documented_codes(doc), &format!("{args:?}"));
+        (out.status.code().unwrap_or(-1), stderr_of(&out))
+    }
+
     /// The tool with arguments.
     pub fn run<I, S>(&self, args: I) -> assert_cmd::Command
     where
@@ -318,6 +335,15 @@ pub fn documented_codes(doc: &crate::doc::ToolDoc) -> Vec<i32> {
     let mut codes: Vec<i32> = doc.exit_codes.iter().map(|exit| exit.code()).collect();
     codes.push(0);
     codes
+}
+
+/// `width` column names `c0,c1,...` joined by commas, where the one at
+/// `at` repeats the name at `copies`: a header with one repeated column.
+pub fn header_with_repeat(width: usize, at: usize, copies: usize) -> String {
+    (0..width)
+        .map(|i| format!("c{}", if i == at { copies } else { i }))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A column name or key that no message may print: [`SENTINEL`] and 200

@@ -3,8 +3,7 @@
 //! header width, and a bounded property test. All data here is invented.
 
 use common::testing::{
-    SENTINEL, Workdir, assert_contained, documented_codes, hostile_input, long_name, nested_record,
-    stderr_of,
+    SENTINEL, Workdir, header_with_repeat, hostile_input, long_name, nested_record,
 };
 use proptest::prelude::*;
 
@@ -12,13 +11,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_csv-shape");
 
 /// Run on `stdin`; the exit code and stderr, checked for the sentinel.
 fn run(w: &Workdir, args: &[&str], stdin: &[u8]) -> (i32, String) {
-    let out = w.run(args).write_stdin(stdin.to_vec()).output().unwrap();
-    assert_contained(
-        &out,
-        &documented_codes(&csv_shape::DOC),
-        &format!("{args:?}"),
-    );
-    (out.status.code().unwrap_or(-1), stderr_of(&out))
+    w.run_contained(args, stdin, &csv_shape::DOC)
 }
 
 #[test]
@@ -66,13 +59,11 @@ fn a_name_from_the_data_that_is_long_or_has_control_characters_is_named_by_posit
 
 #[test]
 fn a_repeated_column_is_still_found_among_many() {
-    let names: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
     let cases = [(4999, 17), (1, 0), (2500, 2499)];
     let w = Workdir::new(BIN);
     for (at, copies) in cases {
-        let mut header = names.clone();
-        header[at] = names[copies].clone();
-        let input = format!("{}\n{}\n", header.join(","), vec!["1"; 5000].join(","));
+        let header = header_with_repeat(5000, at, copies);
+        let input = format!("{header}\n{}\n", vec!["1"; 5000].join(","));
         let (code, stderr) = run(&w, &["--to", "ndjson"], input.as_bytes());
         assert_eq!(code, 65, "{stderr}");
         let want = format!("row 1, column \"c{copies}\": column appears twice");

@@ -4,8 +4,7 @@
 //! invented.
 
 use common::testing::{
-    SENTINEL, Workdir, assert_contained, documented_codes, hostile_input, long_name, nested_record,
-    stderr_of,
+    SENTINEL, Workdir, header_with_repeat, hostile_input, long_name, nested_record,
 };
 use proptest::prelude::*;
 
@@ -47,13 +46,7 @@ fn load(w: &Workdir, from: &str, stdin: &[u8]) -> (i32, String) {
     let args = [
         "--db", &db, "--table", "t", "--key", "id", "--mode", "upsert", "--from", from,
     ];
-    let out = w.run(args).write_stdin(stdin.to_vec()).output().unwrap();
-    assert_contained(
-        &out,
-        &documented_codes(&db_load::DOC),
-        &format!("--from {from}"),
-    );
-    (out.status.code().unwrap_or(-1), stderr_of(&out))
+    w.run_contained(&args, stdin, &db_load::DOC)
 }
 
 #[test]
@@ -94,12 +87,10 @@ fn a_name_from_the_data_that_is_long_or_has_control_characters_is_named_by_posit
 
 #[test]
 fn a_repeated_column_is_still_found_among_many() {
-    let names: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
     let cases = [(4999, 17), (1, 0), (2500, 2499)];
     for (at, copies) in cases {
-        let mut header = names.clone();
-        header[at] = names[copies].clone();
-        let input = format!("id,{}\n1,{}\n", header.join(","), vec!["1"; 5000].join(","));
+        let header = header_with_repeat(5000, at, copies);
+        let input = format!("id,{header}\n1,{}\n", vec!["1"; 5000].join(","));
         let (code, stderr) = load(&with_table(), "csv", input.as_bytes());
         assert_eq!(code, 65, "{stderr}");
         let want = format!("row 1, column \"c{copies}\": the header names this column twice");

@@ -3,8 +3,7 @@
 //! header width, and a bounded property test. All data here is invented.
 
 use common::testing::{
-    SENTINEL, Workdir, assert_contained, documented_codes, hostile_input, long_name, nested_record,
-    stderr_of,
+    SENTINEL, Workdir, header_with_repeat, hostile_input, long_name, nested_record,
 };
 use proptest::prelude::*;
 
@@ -14,13 +13,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_index-diff");
 /// stderr, checked for the sentinel.
 fn diff(w: &Workdir, from: &str, stdin: &[u8]) -> (i32, String) {
     let args = ["--index", "state.json", "--key", "id", "--from", from];
-    let out = w.run(args).write_stdin(stdin.to_vec()).output().unwrap();
-    assert_contained(
-        &out,
-        &documented_codes(&index_diff::DOC),
-        &format!("--from {from}"),
-    );
-    (out.status.code().unwrap_or(-1), stderr_of(&out))
+    w.run_contained(&args, stdin, &index_diff::DOC)
 }
 
 #[test]
@@ -51,12 +44,10 @@ fn a_name_from_the_data_that_is_long_or_has_control_characters_is_named_by_posit
 
 #[test]
 fn a_repeated_column_is_still_found_among_many() {
-    let names: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
     let cases = [(4999, 17), (1, 0), (2500, 2499)];
     for (at, copies) in cases {
-        let mut header = names.clone();
-        header[at] = names[copies].clone();
-        let input = format!("id,{}\n1,{}\n", header.join(","), vec!["1"; 5000].join(","));
+        let header = header_with_repeat(5000, at, copies);
+        let input = format!("id,{header}\n1,{}\n", vec!["1"; 5000].join(","));
         let w = Workdir::new(BIN);
         let (code, stderr) = diff(&w, "csv", input.as_bytes());
         assert_eq!(code, 65, "{stderr}");
